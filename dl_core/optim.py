@@ -1,0 +1,397 @@
+"""Gradient descent and its descendants on 2-D loss surfaces.
+
+Everything here is hand-written with tensor ops and checked in the tests,
+step for step, against ``torch.optim`` (``reference_optimizer``) and, for the
+surfaces, against autograd.
+
+Symbols follow the page: parameters ``theta`` (a 2-vector), gradient ``g``,
+learning rate ``lr`` (eta), velocity ``v``, first and second moments ``m`` and
+``s`` (Adam's v is called ``s`` here to keep ``v`` for velocity), bias-corrected
+moments ``m_hat`` / ``s_hat``, accumulated squares ``G`` (AdaGrad).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from dl_core.device import pick
+from dl_core.training import check_choice, check_range, timer
+
+SURFACES = ("quadratic", "rosenbrock", "himmelblau", "saddle", "beale")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+OPTIMIZER_LABELS = {
+    "sgd": "SGD",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+    "adamw": "AdamW",
+}
+MAX_STEPS = 2000
+DIVERGENCE_RADIUS = 1e6  # |theta| beyond this counts as diverged (far off every plot)
+
+# ---------------------------------------------------------------------------
+# Surfaces
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurfaceConfig:
+    name: str = "quadratic"  # one of SURFACES
+    condition: float = (
+        10.0  # quadratic only: kappa = L / mu, the ratio of the Hessian's eigenvalues
+    )
+    angle_deg: float = 0.0  # quadratic only: rotation of the valley's axes, in degrees
+
+    def __post_init__(self) -> None:
+        check_choice("surface", self.name, SURFACES)
+        check_range("condition number", self.condition, 1.0, 1000.0)
+        check_range("angle", self.angle_deg, -180.0, 180.0)
+
+
+@dataclass(frozen=True)
+class SurfaceInfo:
+    title: str
+    formula: str  # LaTeX of f(x, y)
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    start: tuple[float, float]  # a start point that shows the surface's character
+    minima: tuple[tuple[float, float], ...]
+    f_min: float
+
+
+def surface_info(cfg: SurfaceConfig) -> SurfaceInfo:
+    """Plot ranges, default start, minima and the formula of a surface."""
+    if cfg.name == "quadratic":
+        return SurfaceInfo(
+            "Quadratic bowl",
+            r"f(\theta) = \tfrac12\,\theta^\top A\,\theta,\quad A = R_\phi \begin{pmatrix}1 & 0\\ 0 & \kappa\end{pmatrix} R_\phi^\top",
+            (-3.0, 3.0), (-3.0, 3.0), (-2.5, 1.5), ((0.0, 0.0),), 0.0,
+        )  # fmt: skip
+    if cfg.name == "rosenbrock":
+        return SurfaceInfo(
+            "Rosenbrock's banana valley",
+            r"f(x, y) = (1 - x)^2 + 100\,(y - x^2)^2",
+            (-2.0, 2.0), (-1.0, 3.0), (-1.2, 1.0), ((1.0, 1.0),), 0.0,
+        )  # fmt: skip
+    if cfg.name == "himmelblau":
+        return SurfaceInfo(
+            "Himmelblau (four minima)",
+            r"f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+            (-5.0, 5.0), (-5.0, 5.0), (0.0, 0.0),
+            ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
+            0.0,
+        )  # fmt: skip
+    if cfg.name == "saddle":
+        return SurfaceInfo(
+            "Saddle point at the origin",
+            r"f(x, y) = x^2 + \tfrac14 y^4 - \tfrac12 y^2",
+            (-2.0, 2.0), (-2.0, 2.0), (1.8, 0.02), ((0.0, 1.0), (0.0, -1.0)), -0.25,
+        )  # fmt: skip
+    return SurfaceInfo(
+        "Beale (flat plateaus, steep walls)",
+        r"f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+        (-4.5, 4.5), (-4.5, 4.5), (1.0, 1.5), ((3.0, 0.5),), 0.0,
+    )  # fmt: skip
+
+
+def quadratic_matrix(cfg: SurfaceConfig) -> torch.Tensor:
+    """A = R diag(1, kappa) R^T, shape (2, 2), float64."""
+    phi = math.radians(cfg.angle_deg)
+    c, s = math.cos(phi), math.sin(phi)
+    R = torch.tensor([[c, -s], [s, c]], dtype=torch.float64)
+    D = torch.diag(torch.tensor([1.0, cfg.condition], dtype=torch.float64))
+    return R @ D @ R.T
+
+
+def value(cfg: SurfaceConfig, theta: torch.Tensor) -> torch.Tensor:
+    """f(theta) for theta of shape (..., 2); returns shape (...)."""
+    x, y = theta[..., 0], theta[..., 1]
+    if cfg.name == "quadratic":
+        A = quadratic_matrix(cfg).to(theta)
+        return 0.5 * torch.einsum("...i,ij,...j->...", theta, A, theta)
+    if cfg.name == "rosenbrock":
+        return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+    if cfg.name == "himmelblau":
+        return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+    if cfg.name == "saddle":
+        return x**2 + 0.25 * y**4 - 0.5 * y**2
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def gradient(cfg: SurfaceConfig, theta: torch.Tensor) -> torch.Tensor:
+    """Analytic gradient of ``value``, shape (..., 2)."""
+    x, y = theta[..., 0], theta[..., 1]
+    if cfg.name == "quadratic":
+        return theta @ quadratic_matrix(cfg).to(theta)  # A symmetric: A theta
+    if cfg.name == "rosenbrock":
+        dx = -2 * (1 - x) - 400 * x * (y - x**2)
+        dy = 200 * (y - x**2)
+    elif cfg.name == "himmelblau":
+        a, b = x**2 + y - 11, x + y**2 - 7
+        dx = 4 * x * a + 2 * b
+        dy = 2 * a + 4 * y * b
+    elif cfg.name == "saddle":
+        dx = 2 * x
+        dy = y**3 - y
+    else:
+        r1, r2, r3 = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+        dx = 2 * r1 * (y - 1) + 2 * r2 * (y**2 - 1) + 2 * r3 * (y**3 - 1)
+        dy = 2 * r1 * x + 2 * r2 * 2 * x * y + 2 * r3 * 3 * x * y**2
+    return torch.stack([dx, dy], dim=-1)
+
+
+def hessian(cfg: SurfaceConfig, theta: tuple[float, float]) -> np.ndarray:
+    """The 2x2 Hessian at ``theta`` (by autograd through ``value``)."""
+    t = torch.tensor(theta, dtype=torch.float64)
+    H = torch.autograd.functional.hessian(lambda p: value(cfg, p), t)
+    return H.numpy()
+
+
+def curvature(cfg: SurfaceConfig, theta: tuple[float, float]) -> tuple[float, float]:
+    """Eigenvalues (lambda_min, lambda_max) of the Hessian at ``theta``.
+
+    On the quadratic, lambda_max = L (= kappa here) and plain gradient descent
+    is stable exactly when lr < 2 / L: along the eigenvector of lambda the
+    error is multiplied by (1 - lr * lambda) at every step."""
+    ev = np.linalg.eigvalsh(hessian(cfg, theta))
+    return float(ev[0]), float(ev[-1])
+
+
+def grid(cfg: SurfaceConfig, n: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """xs (n,), ys (n,), f on the grid (n, n) indexed [y, x], for contour plots."""
+    info = surface_info(cfg)
+    xs = torch.linspace(*info.xlim, n, dtype=torch.float64)
+    ys = torch.linspace(*info.ylim, n, dtype=torch.float64)
+    Y, X = torch.meshgrid(ys, xs, indexing="ij")  # (n, n) each
+    F = value(cfg, torch.stack([X, Y], dim=-1))  # (n, n)
+    return xs.numpy(), ys.numpy(), F.numpy()
+
+
+# ---------------------------------------------------------------------------
+# Optimizers, hand-written
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    name: str = "sgd"  # one of OPTIMIZERS
+    lr: float = 0.1  # eta, the learning rate
+    momentum: float = 0.9  # mu for momentum and Nesterov
+    beta1: float = 0.9  # Adam / AdamW: decay of the first moment m
+    beta2: float = 0.999  # Adam / AdamW: decay of the second moment s
+    alpha: float = 0.99  # RMSProp: decay of the running mean of g^2
+    eps: float = 1e-8  # added to the denominator of adaptive methods
+    weight_decay: float = 0.01  # AdamW only: decoupled decay lambda
+
+    def __post_init__(self) -> None:
+        check_choice("optimizer", self.name, OPTIMIZERS)
+        check_range("learning rate", self.lr, 0.0, 100.0)
+        check_range("momentum", self.momentum, 0.0, 0.9999)
+        check_range("beta1", self.beta1, 0.0, 0.9999)
+        check_range("beta2", self.beta2, 0.0, 0.99999)
+        check_range("alpha", self.alpha, 0.0, 0.99999)
+        check_range("epsilon", self.eps, 0.0, 1.0)
+        check_range("weight decay", self.weight_decay, 0.0, 1.0)
+
+
+State = dict[str, torch.Tensor]
+
+
+def init_state(cfg: OptimConfig, theta: torch.Tensor) -> State:
+    """Zero buffers for the optimizer's running quantities."""
+    z = torch.zeros_like(theta)
+    return {
+        "sgd": {},
+        "momentum": {"v": z},
+        "nesterov": {"v": z},
+        "adagrad": {"G": z},
+        "rmsprop": {"s": z},
+        "adam": {"m": z, "s": z},
+        "adamw": {"m": z, "s": z},
+    }[cfg.name]
+
+
+def step(
+    cfg: OptimConfig, theta: torch.Tensor, g: torch.Tensor, state: State, k: int
+) -> tuple[torch.Tensor, State, dict[str, torch.Tensor]]:
+    """One update at step k (1-based). Returns the new theta, the new state and
+    every term of the update by its symbol, for the page to show.
+
+    Conventions follow ``torch.optim`` exactly (see ``reference_optimizer``)."""
+    lr = cfg.lr
+    if cfg.name == "sgd":
+        delta = -lr * g
+        return theta + delta, {}, {"g": g, "delta": delta}
+    if cfg.name == "momentum":
+        v = cfg.momentum * state["v"] + g  # v_k = mu v_{k-1} + g_k
+        delta = -lr * v
+        return theta + delta, {"v": v}, {"g": g, "v": v, "delta": delta}
+    if cfg.name == "nesterov":
+        v = cfg.momentum * state["v"] + g
+        look = g + cfg.momentum * v  # gradient plus a look-ahead along the new velocity
+        delta = -lr * look
+        return theta + delta, {"v": v}, {"g": g, "v": v, "look": look, "delta": delta}
+    if cfg.name == "adagrad":
+        G = state["G"] + g * g  # running sum of squared gradients
+        delta = -lr * g / (G.sqrt() + cfg.eps)
+        return theta + delta, {"G": G}, {"g": g, "G": G, "delta": delta}
+    if cfg.name == "rmsprop":
+        s = cfg.alpha * state["s"] + (1 - cfg.alpha) * g * g
+        delta = -lr * g / (s.sqrt() + cfg.eps)
+        return theta + delta, {"s": s}, {"g": g, "s": s, "delta": delta}
+    # adam / adamw
+    decayed = theta * (1 - lr * cfg.weight_decay) if cfg.name == "adamw" else theta
+    m = cfg.beta1 * state["m"] + (1 - cfg.beta1) * g
+    s = cfg.beta2 * state["s"] + (1 - cfg.beta2) * g * g
+    m_hat = m / (1 - cfg.beta1**k)  # bias correction: m starts at 0
+    s_hat = s / (1 - cfg.beta2**k)
+    adaptive = -lr * m_hat / (s_hat.sqrt() + cfg.eps)
+    new = decayed + adaptive
+    terms = {"g": g, "m": m, "s": s, "m_hat": m_hat, "s_hat": s_hat, "delta": new - theta}
+    if cfg.name == "adamw":
+        terms["decay"] = decayed - theta
+    return new, {"m": m, "s": s}, terms
+
+
+def reference_optimizer(cfg: OptimConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    """The ``torch.optim`` optimizer that ``step`` must match, same hyperparameters."""
+    o = torch.optim
+    if cfg.name == "sgd":
+        return o.SGD(params, lr=cfg.lr)
+    if cfg.name in ("momentum", "nesterov"):
+        return o.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.name == "nesterov")
+    if cfg.name == "adagrad":
+        return o.Adagrad(params, lr=cfg.lr, eps=cfg.eps)
+    if cfg.name == "rmsprop":
+        return o.RMSprop(params, lr=cfg.lr, alpha=cfg.alpha, eps=cfg.eps)
+    if cfg.name == "adam":
+        return o.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps)
+    return o.AdamW(
+        params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps, weight_decay=cfg.weight_decay
+    )
+
+
+# ---------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    surface: SurfaceConfig = field(default_factory=SurfaceConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    start: tuple[float, float] = (-2.5, 1.5)  # theta_0
+    steps: int = 100  # number of updates
+
+    def __post_init__(self) -> None:
+        check_range("steps", self.steps, 1, MAX_STEPS)
+        for c in self.start:
+            check_range("start coordinate", c, -10.0, 10.0)
+
+    @classmethod
+    def tiny(cls) -> RunConfig:
+        return cls(optim=OptimConfig(name="sgd", lr=0.05), steps=10)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    config: RunConfig
+    theta: np.ndarray  # (K+1, 2): theta_0 .. theta_K, K <= steps (shorter when diverged)
+    loss: np.ndarray  # (K+1,): f(theta_k)
+    terms: dict[str, np.ndarray]  # symbol -> (K, 2): the terms of update k = 1..K
+    diverged_at: int | None  # first step k whose theta is non-finite or beyond DIVERGENCE_RADIUS
+    device: str
+    seconds: float
+
+    @property
+    def step_size(self) -> np.ndarray:
+        """||theta_k - theta_{k-1}||, shape (K,)."""
+        return np.linalg.norm(np.diff(self.theta, axis=0), axis=1)
+
+
+def run(cfg: RunConfig) -> Trajectory:
+    """Run the hand-written optimizer from ``cfg.start`` for ``cfg.steps`` steps.
+
+    Divergence is data: the run stops at the first step whose parameters are
+    non-finite or farther than DIVERGENCE_RADIUS from the origin, and reports it
+    in ``diverged_at``."""
+    dev = pick(small=True)  # 2 numbers per step: a GPU launch costs more than the math
+    with torch.no_grad(), timer() as t:
+        theta = torch.tensor(cfg.start, dtype=torch.float64, device=dev)  # (2,)
+        state = init_state(cfg.optim, theta)
+        thetas, losses = [theta], [value(cfg.surface, theta)]
+        terms: dict[str, list[torch.Tensor]] = {}
+        diverged_at = None
+        for k in range(1, cfg.steps + 1):
+            g = gradient(cfg.surface, theta)
+            theta, state, step_terms = step(cfg.optim, theta, g, state, k)
+            for name, val in step_terms.items():
+                terms.setdefault(name, []).append(val)
+            norm = float(theta.norm())
+            if not math.isfinite(norm) or norm > DIVERGENCE_RADIUS:
+                diverged_at = k
+                if not math.isfinite(norm):  # keep only finite points for the plots
+                    for lst in terms.values():
+                        lst.pop()
+                    break
+            thetas.append(theta)
+            losses.append(value(cfg.surface, theta))
+            if diverged_at is not None:
+                break
+    return Trajectory(
+        config=cfg,
+        theta=torch.stack(thetas).cpu().numpy(),
+        loss=torch.stack(losses).cpu().numpy(),
+        terms={
+            n: torch.stack(v).cpu().numpy() if v else np.zeros((0, 2)) for n, v in terms.items()
+        },
+        diverged_at=diverged_at,
+        device=dev.type,
+        seconds=t[0],
+    )
+
+
+def run_reference(cfg: RunConfig) -> np.ndarray:
+    """theta_0 .. theta_K from ``torch.optim`` with autograd, shape (K+1, 2).
+
+    The proof on the page: its max |difference| from ``run(cfg).theta``."""
+    theta = torch.tensor(cfg.start, dtype=torch.float64, requires_grad=True)
+    opt = reference_optimizer(cfg.optim, [theta])
+    out = [theta.detach().clone()]
+    for _ in range(cfg.steps):
+        opt.zero_grad()
+        value(cfg.surface, theta).backward()
+        opt.step()
+        out.append(theta.detach().clone())
+        n = float(theta.detach().norm())
+        if not math.isfinite(n) or n > DIVERGENCE_RADIUS:
+            break
+    return torch.stack(out).numpy()
+
+
+def diagnose(traj: Trajectory) -> str | None:
+    """A one-line lesson when the run diverged, else None."""
+    if traj.diverged_at is None:
+        return None
+    cfg = traj.config
+    msg = f"{OPTIMIZER_LABELS[cfg.optim.name]} diverged at step {traj.diverged_at}"
+    if cfg.surface.name == "quadratic" and cfg.optim.name == "sgd":
+        L = cfg.surface.condition
+        return (
+            f"{msg}: the learning rate {cfg.optim.lr:g} exceeds 2/L = {2 / L:.4g} "
+            f"(L = {L:g}, the largest eigenvalue of A), so each step multiplies the error "
+            f"along that eigenvector by |1 - lr*L| = {abs(1 - cfg.optim.lr * L):.3g} > 1."
+        )
+    _lo, hi = curvature(cfg.surface, cfg.start)
+    if hi > 0 and cfg.optim.lr > 2 / hi:
+        return (
+            f"{msg}: at the start the curvature is L = {hi:.4g}, so steps larger than "
+            f"2/L = {2 / hi:.3g} overshoot; lower the learning rate."
+        )
+    return f"{msg}: the steps overshoot into ever steeper regions; lower the learning rate."

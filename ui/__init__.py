@@ -1,0 +1,1 @@
+"""Streamlit-side helpers shared by the pages (URL-bound widgets, page registry)."""

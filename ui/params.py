@@ -1,0 +1,163 @@
+"""Widgets whose values live in the URL, clamped when read.
+
+Streamlit's own ``bind="query-params"`` drops an out-of-range value and falls
+back to the default; a learner who edits ``?lr=50`` should instead get the
+nearest allowed value. These helpers:
+
+1. on the first run of a page in a session (the key is not yet in
+   ``st.session_state``), read ``st.query_params[key]``, parse it without
+   ``eval``, clamp or snap it to the widget's range, and seed the widget;
+2. after the widget is drawn, write its value back to the URL (and remove it
+   when it equals the default, to keep links short).
+
+Query parameters are strings; anything unparsable is ignored. Nothing a user
+types is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+MAX_PARAM_LEN = 64  # longer query strings are ignored outright
+
+
+def _raw(key: str) -> str | None:
+    try:
+        raw = st.query_params.get(key)
+    except Exception:
+        return None
+    if raw is None or len(raw) > MAX_PARAM_LEN:
+        return None
+    return raw
+
+
+def parse_number(raw: str | None) -> float | None:
+    """A finite float from a query string, or None. Never evaluates code."""
+    if raw is None:
+        return None
+    try:
+        v = float(raw.strip())
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def clamp(v: float, lo: float, hi: float) -> float:
+    return min(max(v, lo), hi)
+
+
+def nearest(options: Sequence[float], v: float, log: bool = False) -> float:
+    """The option closest to v (in log space when ``log``)."""
+    if log:
+        v = max(v, min(o for o in options if o > 0))
+        return min(options, key=lambda o: abs(math.log(o) - math.log(v)) if o > 0 else math.inf)
+    return min(options, key=lambda o: abs(o - v))
+
+
+def _seed(key: str, default: Any, parse: Callable[[str | None], Any]) -> None:
+    if key in st.session_state:
+        return
+    parsed = parse(_raw(key))
+    st.session_state[key] = default if parsed is None else parsed
+
+
+def _sync(key: str, value: Any, default: Any, fmt: Callable[[Any], str] = str) -> None:
+    try:
+        if value == default:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != fmt(value):
+            st.query_params[key] = fmt(value)
+    except Exception:
+        pass
+
+
+def slider(
+    label: str, key: str, lo: float, hi: float, default: float, step: float | None = None, **kw
+) -> Any:
+    """``st.slider`` seeded from ``?key=...`` (clamped to [lo, hi]) and mirrored to the URL."""
+    is_int = isinstance(default, int) and not isinstance(default, bool)
+
+    def parse(raw: str | None) -> Any:
+        v = parse_number(raw)
+        if v is None:
+            return None
+        v = clamp(v, lo, hi)
+        if step:  # snap onto the slider's grid
+            v = lo + round((v - lo) / step) * step
+            v = clamp(v, lo, hi)
+        return int(round(v)) if is_int else float(v)
+
+    _seed(key, default, parse)
+    value = st.slider(label, lo, hi, step=step, key=key, **kw)
+    _sync(key, value, default)
+    return value
+
+
+def log_slider(label: str, key: str, options: Sequence[float], default: float, **kw) -> float:
+    """A ``select_slider`` over log-spaced numbers; a URL value snaps to the nearest option."""
+
+    def parse(raw: str | None) -> float | None:
+        v = parse_number(raw)
+        return None if v is None else nearest(options, v, log=True)
+
+    _seed(key, default, parse)
+    value = st.select_slider(
+        label, options=list(options), key=key, format_func=lambda v: f"{v:g}", **kw
+    )
+    _sync(key, value, default, fmt=lambda v: f"{v:g}")
+    return value
+
+
+def select(label: str, key: str, options: Sequence[str], default: str, **kw) -> str:
+    """``st.selectbox`` seeded from the URL; unknown values are ignored."""
+    _seed(key, default, lambda raw: raw if raw in options else None)
+    value = st.selectbox(label, list(options), key=key, **kw)
+    _sync(key, value, default)
+    return value
+
+
+def multiselect(
+    label: str, key: str, options: Sequence[str], default: Sequence[str], **kw
+) -> list[str]:
+    """``st.multiselect`` seeded from ``?key=a,b``; unknown names are dropped."""
+
+    def parse(raw: str | None) -> list[str] | None:
+        if raw is None:
+            return None
+        chosen = [o for o in raw.split(",") if o in options]
+        return list(dict.fromkeys(chosen)) or None
+
+    _seed(key, list(default), parse)
+    value = st.multiselect(label, list(options), key=key, **kw)
+    _sync(key, value, list(default), fmt=lambda v: ",".join(v))
+    return value
+
+
+def toggle(label: str, key: str, default: bool, **kw) -> bool:
+    """``st.toggle`` seeded from ``?key=1`` / ``?key=0``."""
+    _seed(
+        key,
+        default,
+        lambda raw: {"1": True, "0": False, "true": True, "false": False}.get((raw or "").lower()),
+    )
+    value = st.toggle(label, key=key, **kw)
+    _sync(key, value, default, fmt=lambda v: "1" if v else "0")
+    return value
+
+
+def apply_preset(values: dict[str, Any]) -> None:
+    """Callback for a "try this" button: set widget values before the rerun."""
+    for k, v in values.items():
+        st.session_state[k] = v
+
+
+def log_options(lo_exp: int, hi_exp: int) -> list[float]:
+    """1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 per decade from 10**lo_exp to 10**hi_exp."""
+    mantissas = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
+    out = [float(f"{m}e{e}") for e in range(lo_exp, hi_exp) for m in mantissas]
+    return out + [float(f"1e{hi_exp}")]
