@@ -259,6 +259,17 @@ def step(
     return new, {"m": m, "s": s}, terms
 
 
+REFERENCE_NAMES = {
+    "sgd": "torch.optim.SGD",
+    "momentum": "torch.optim.SGD(momentum=mu)",
+    "nesterov": "torch.optim.SGD(momentum=mu, nesterov=True)",
+    "adagrad": "torch.optim.Adagrad",
+    "rmsprop": "torch.optim.RMSprop",
+    "adam": "torch.optim.Adam",
+    "adamw": "torch.optim.AdamW",
+}
+
+
 def reference_optimizer(cfg: OptimConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     """The ``torch.optim`` optimizer that ``step`` must match, same hyperparameters."""
     o = torch.optim
@@ -395,3 +406,29 @@ def diagnose(traj: Trajectory) -> str | None:
             f"2/L = {2 / hi:.3g} overshoot; lower the learning rate."
         )
     return f"{msg}: the steps overshoot into ever steeper regions; lower the learning rate."
+
+
+def bench() -> list[dict]:
+    """Adam on Rosenbrock to f < 1e-3, and the gradient-descent page's default computation."""
+    cfg = RunConfig(SurfaceConfig("rosenbrock"), OptimConfig("adam", lr=0.2), (-1.2, 1.0), 1000)
+    t = run(cfg)
+    below = np.nonzero(t.loss < 1e-3)[0]
+    records = [
+        {
+            "topic": "optim", "task": "adam_rosenbrock", "metric": "final_loss", "target": 1e-3,
+            "value": float(t.loss[-1]), "reached": bool(t.loss[-1] < 1e-3), "seconds": t.seconds,
+            "steps": int(below[0]) if len(below) else None,
+        }
+    ]  # fmt: skip
+    surface = SurfaceConfig()
+    with timer() as page:
+        for name in ("sgd", "momentum", "adam"):
+            run(RunConfig(surface, OptimConfig(name, lr=0.05), surface_info(surface).start, 100))
+        grid(surface)
+    records.append(
+        {
+            "topic": "optim", "task": "gd_page_default", "metric": "compute_ms", "target": None,
+            "value": page[0] * 1000, "reached": None, "seconds": page[0], "steps": 300,
+        }
+    )  # fmt: skip
+    return records

@@ -23,6 +23,8 @@ def num(x: float, digits: int = 4) -> str:
 
 def num_sci(x: float, digits: int = 3) -> str:
     mant, exp = f"{x:.{digits - 1}e}".split("e")
+    if "." in mant:
+        mant = mant.rstrip("0").rstrip(".")
     return rf"{mant}\times 10^{{{int(exp)}}}"
 
 
