@@ -108,13 +108,12 @@ with left:
 with right:
     st.plotly_chart(vo.loss_curves(trajs, info.f_min))
     st.plotly_chart(vo.step_sizes(trajs))
-    cols = st.columns(len(trajs))
-    for col, t in zip(cols, trajs, strict=True):
-        col.metric(
-            OPTIMIZER_LABELS[t.config.optim.name],
-            "diverged" if t.diverged_at else f"{t.loss[-1] - info.f_min:.2e}",
-            help="final f(θ) − f*",
-        )
+cols = st.columns(max(len(trajs), 4))
+for col, t in zip(cols, trajs, strict=False):
+    col.metric(
+        f"{OPTIMIZER_LABELS[t.config.optim.name]}: final f − f*",
+        f"diverged (step {t.diverged_at})" if t.diverged_at else f"{t.loss[-1] - info.f_min:.1e}",
+    )
 with st.expander("3-D view of the surface", icon=":material/view_in_ar:"):
     st.plotly_chart(vo.surface3d(xs, ys, F, info, trajs))
 
@@ -153,9 +152,10 @@ with c2:
 if n_steps >= 1:
     for line in vo.update_with_numbers(traj, k):
         st.latex(line)
-    st.caption(
-        f"f(θ_{k - 1}) = {traj.loss[k - 1]:.6g}  →  f(θ_{k}) = {traj.loss[k]:.6g}. "
-        "Every number above comes from the run drawn in the plots."
+    st.markdown(
+        f"$f(\\theta_{{{k - 1}}}) = {num(traj.loss[k - 1])} \\;\\to\\; "
+        f"f(\\theta_{{{k}}}) = {num(traj.loss[k])}$. Every number above comes from the run "
+        "drawn in the plots: move the step slider or any setting and they change."
     )
 else:
     st.info("This run diverged at its first step: there is no finite update to show.")
@@ -163,27 +163,27 @@ else:
 # ---------------------------------------------------------------- try this
 st.subheader("Try this")
 presets = {
-    "Just above 2/L: divergence": dict(
+    "Just above 2/L": dict(
         surface="quadratic", kappa=10.0, angle=0.0, opt=["sgd"], lr=0.25, steps=60,
         x0=-2.5, y0=1.5,
     ),
-    "Narrow valley: SGD zig-zags, momentum glides": dict(
+    "Narrow valley": dict(
         surface="quadratic", kappa=50.0, angle=0.0, opt=["sgd", "momentum"], lr=0.03, mu=0.8,
         steps=150, x0=-2.5, y0=1.5,
     ),
-    "Adam on Rosenbrock's banana": dict(
+    "Adam on Rosenbrock": dict(
         surface="rosenbrock", opt=["sgd", "adam"], lr=0.2, b1=0.9, b2=0.999, steps=500,
         x0=-1.2, y0=1.0,
     ),
-    "Escaping a saddle point": dict(
+    "Escape a saddle": dict(
         surface="saddle", opt=["sgd", "momentum", "rmsprop"], lr=0.05, steps=200, x0=1.8, y0=0.02,
     ),
 }  # fmt: skip
 notes = {
-    "Just above 2/L: divergence": "η = 0.25 > 2/L = 0.2: each step multiplies the error along the steep axis by |1 − 0.25·10| = 1.5.",
-    "Narrow valley: SGD zig-zags, momentum glides": "κ = 50: SGD's safe η is tiny for the flat axis; momentum accumulates speed along it.",
-    "Adam on Rosenbrock's banana": "Same η = 0.2: SGD explodes on the steep walls (2/L ≈ 0.002 at the minimum), Adam divides each coordinate's step by its own gradient scale and reaches (1, 1).",
-    "Escaping a saddle point": "The gradient almost vanishes near the saddle; watch which method leaves it first.",
+    "Just above 2/L": "η = 0.25 > 2/L = 0.2: each step multiplies the error along the steep axis by |1 − 0.25·10| = 1.5.",
+    "Narrow valley": "κ = 50: SGD's safe η is tiny for the flat axis; momentum accumulates speed along it.",
+    "Adam on Rosenbrock": "Same η = 0.2: SGD explodes on the steep walls (2/L ≈ 0.002 at the minimum), Adam divides each coordinate's step by its own gradient scale and reaches (1, 1).",
+    "Escape a saddle": "The gradient almost vanishes near the saddle; watch which method leaves it first.",
 }
 cols = st.columns(len(presets))
 for col, (name, values) in zip(cols, presets.items(), strict=True):

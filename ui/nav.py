@@ -15,12 +15,14 @@ class PageSpec:
     title: str
     icon: str  # a Material icon
     section: str
-    url_path: str
+    url_path: (
+        str  # the file's stem, so a deep link also resolves on a fresh server (see ui/__init__)
+    )
 
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Home", ":material/home:", "Start", "home"),
-    PageSpec("pages/gradient_descent.py", "Gradient descent & optimizers", ":material/trending_down:", "Foundations", "gradient-descent"),
+    PageSpec("pages/gradient_descent.py", "Gradient descent & optimizers", ":material/trending_down:", "Foundations", "gradient_descent"),
     PageSpec("pages/regression.py", "Regression by gradient descent", ":material/scatter_plot:", "Foundations", "regression"),
     PageSpec("pages/backprop.py", "Backpropagation", ":material/account_tree:", "Foundations", "backprop"),
     PageSpec("pages/playground.py", "Neural-network playground", ":material/hub:", "Architectures", "playground"),
@@ -29,6 +31,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/autoencoder.py", "Autoencoders & VAE", ":material/compress:", "Generative models", "autoencoder"),
     PageSpec("pages/gan.py", "Generative adversarial networks", ":material/theater_comedy:", "Generative models", "gan"),
 )  # fmt: skip
+
+
+def _check() -> None:
+    for p in PAGES:
+        assert Path(p.path).stem == p.url_path, f"url_path of {p.path} must be its stem"
+
+
+_check()
 
 
 def available() -> list[PageSpec]:

@@ -134,7 +134,7 @@ def loss_curves(trajs: Sequence[Trajectory], f_min: float) -> go.Figure:
             )
         )  # fmt: skip
     base_layout(fig, "Loss gap f(θₖ) − f* per step", "step k", "f(θₖ) − f*  (log scale)")
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", exponentformat="power", dtick=2)
     return fig
 
 
@@ -149,7 +149,7 @@ def step_sizes(trajs: Sequence[Trajectory]) -> go.Figure:
             )
         )  # fmt: skip
     base_layout(fig, "Step size ‖θₖ − θₖ₋₁‖", "step k", "step length (log scale)")
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", exponentformat="power", dtick=1)
     return fig
 
 
