@@ -131,6 +131,33 @@ def train_linreg(cfg: LinRegConfig) -> LinRegResult:
     )
 
 
+@dataclass(frozen=True)
+class LinRegStep:
+    """Full-data GD step k+1 from (w, b) = theta_k, named as on the page."""
+
+    n: int
+    w: float
+    b: float
+    sum_r_x: float  # sum_i (w x_i + b - y_i) x_i
+    sum_r: float  # sum_i (w x_i + b - y_i)
+    dL_dw: float  # (2/n) sum_r_x
+    dL_db: float  # (2/n) sum_r
+    lr: float
+    w_new: float  # w - lr dL_dw
+    b_new: float  # b - lr dL_db
+
+
+def linreg_step(res: LinRegResult, k: int) -> LinRegStep:
+    """The numbers of a full-data gradient step taken from theta_k."""
+    x, y = torch.from_numpy(res.x), torch.from_numpy(res.y)
+    w, b = (float(v) for v in res.theta[k])
+    r = w * x + b - y  # (n,) residuals
+    n, lr = len(x), res.config.lr
+    sum_r_x, sum_r = float((r * x).sum()), float(r.sum())
+    gw, gb = 2 * sum_r_x / n, 2 * sum_r / n
+    return LinRegStep(n, w, b, sum_r_x, sum_r, gw, gb, lr, w - lr * gw, b - lr * gb)
+
+
 def linreg_loss_grid(
     res: LinRegResult, wlim: tuple[float, float], blim: tuple[float, float], n: int = 80
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

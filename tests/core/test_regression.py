@@ -94,3 +94,14 @@ def test_regression_runs_are_deterministic():
 def test_bad_regression_configs_are_rejected(make):
     with pytest.raises(ValueError, match="must be"):
         make()
+
+
+def test_linreg_step_walkthrough_matches_gradient_and_next_full_batch_step():
+    res = R.train_linreg(R.LinRegConfig(steps=10))
+    for k in (0, 4, 9):
+        st = R.linreg_step(res, k)
+        _, g = R.linreg_loss_and_grad(
+            torch.tensor(res.theta[k]), torch.tensor(res.x), torch.tensor(res.y)
+        )
+        np.testing.assert_allclose([st.dL_dw, st.dL_db], g.numpy(), rtol=1e-12)
+        np.testing.assert_allclose([st.w_new, st.b_new], res.theta[k + 1], rtol=1e-12)

@@ -1,0 +1,162 @@
+"""Figures and formulas for the regression page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dl_core.regression import (
+    LinRegResult,
+    LinRegStep,
+    LogRegPoint,
+    LogRegResult,
+    linreg_loss_grid,
+)
+from viz.latex import num, paren, signed
+from viz.style import PALETTE, base_layout
+
+BATCH_NAMES = {0: "full batch", 10: "mini-batch of 10", 1: "stochastic (1 point)"}
+
+
+def fit_at_step(res: LinRegResult, k: int) -> go.Figure:
+    """The data, the GD line after step k and the least-squares line."""
+    w, b = res.theta[k]
+    ws, bs = res.closed_form
+    xs = np.array([res.x.min() - 0.2, res.x.max() + 0.2])
+    fig = go.Figure(
+        [
+            go.Scatter(x=res.x, y=res.y, mode="markers", name="data (xᵢ, yᵢ)",
+                       marker=dict(color="#555", size=6, opacity=0.7)),
+            go.Scatter(x=xs, y=ws * xs + bs, mode="lines", name=f"least squares: y = {ws:.3f}x {b_sign(bs)}",
+                       line=dict(color=PALETTE[2], dash="dash", width=3)),
+            go.Scatter(x=xs, y=w * xs + b, mode="lines", name=f"GD step {k}: y = {w:.3f}x {b_sign(b)}",
+                       line=dict(color=PALETTE[3], width=3)),
+        ]
+    )  # fmt: skip
+    return base_layout(fig, f"The fit after {k} steps", "x", "y", 400)
+
+
+def b_sign(b: float) -> str:
+    return f"+ {b:.3f}" if b >= 0 else f"− {abs(b):.3f}"
+
+
+def loss_landscape(runs: Sequence[LinRegResult], k: int) -> go.Figure:
+    """Contours of L(w, b) with the paths of full-batch, mini-batch and stochastic GD."""
+    first = runs[0]
+    pts = np.concatenate([r.theta for r in runs] + [np.array([first.closed_form])])
+    lo, hi = pts.min(0), pts.max(0)
+    pad = 0.15 * (hi - lo) + 0.2
+    ws, bs, Lg = linreg_loss_grid(
+        first, (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])
+    )
+    fig = go.Figure(
+        go.Contour(x=ws, y=bs, z=np.log10(Lg), colorscale="Blues", reversescale=True, ncontours=25,
+                   colorbar=dict(title=dict(text="log₁₀ L", side="right"), thickness=12),
+                   hovertemplate="w=%{x:.3f}<br>b=%{y:.3f}<extra></extra>")
+    )  # fmt: skip
+    for r, color in zip(runs, (PALETTE[3], PALETTE[1], PALETTE[4]), strict=False):
+        name = BATCH_NAMES.get(r.config.batch_size, f"batch {r.config.batch_size}")
+        fig.add_trace(
+            go.Scatter(x=r.theta[:, 0], y=r.theta[:, 1], mode="lines+markers", name=name,
+                       line=dict(color=color, width=2), marker=dict(size=3))
+        )  # fmt: skip
+    if k < len(first.theta):
+        fig.add_trace(
+            go.Scatter(x=[first.theta[k, 0]], y=[first.theta[k, 1]], mode="markers",
+                       name=f"step {k}", marker=dict(size=12, color="red", symbol="circle-open",
+                                                       line=dict(width=3)))
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=[first.closed_form[0]], y=[first.closed_form[1]], mode="markers",
+                   name="(w*, b*)", marker=dict(symbol="star", size=15, color="gold",
+                                                line=dict(width=1, color="black")))
+    )  # fmt: skip
+    return base_layout(
+        fig, "Loss surface L(w, b) and the paths of GD", "slope w", "intercept b", 400
+    )
+
+
+def loss_curves(runs: Sequence[LinRegResult]) -> go.Figure:
+    fig = go.Figure()
+    for r, color in zip(runs, (PALETTE[3], PALETTE[1], PALETTE[4]), strict=False):
+        fig.add_trace(
+            go.Scatter(y=np.maximum(r.loss - r.loss_min, 1e-16), mode="lines", line=dict(color=color),
+                       name=BATCH_NAMES.get(r.config.batch_size, str(r.config.batch_size)))
+        )  # fmt: skip
+    base_layout(fig, "Excess loss L(θₖ) − L(θ*)", "step k", "L − L* (log scale)", 320)
+    fig.update_yaxes(type="log", exponentformat="power", dtick=2)
+    return fig
+
+
+def linreg_step_numbers(st: LinRegStep) -> list[str]:
+    """A full-data GD step written out: residual sums, gradient, update."""
+    n, eta = st.n, num(st.lr)
+    return [
+        rf"\frac{{\partial L}}{{\partial w}} = \frac{{2}}{{n}}\sum_i (w x_i + b - y_i)\,x_i"
+        rf" = \frac{{2}}{{{n}}}\cdot {paren(st.sum_r_x)} = {num(st.dL_dw)}",
+        rf"\frac{{\partial L}}{{\partial b}} = \frac{{2}}{{n}}\sum_i (w x_i + b - y_i)"
+        rf" = \frac{{2}}{{{n}}}\cdot {paren(st.sum_r)} = {num(st.dL_db)}",
+        rf"w \leftarrow {num(st.w)} - {eta}\cdot {paren(st.dL_dw)} = {num(st.w_new)},\qquad"
+        rf" b \leftarrow {num(st.b)} - {eta}\cdot {paren(st.dL_db)} = {num(st.b_new)}",
+    ]
+
+
+def boundary(res: LogRegResult, k: int, point: int | None = None) -> go.Figure:
+    """The two classes, p(y=1|x) as a background and the line w·x + b = 0 after step k."""
+    w1, w2, b = res.params[k]
+    X, y = res.X, res.y
+    lo, hi = X.min(0) - 0.5, X.max(0) + 0.5
+    gx, gy = np.linspace(lo[0], hi[0], 80), np.linspace(lo[1], hi[1], 80)
+    GX, GY = np.meshgrid(gx, gy)
+    P = 1 / (1 + np.exp(-np.clip(w1 * GX + w2 * GY + b, -50, 50)))
+    fig = go.Figure(
+        go.Heatmap(x=gx, y=gy, z=P, colorscale="RdBu", zmin=0, zmax=1, opacity=0.55,
+                   colorbar=dict(title=dict(text="p(y=1|x)", side="right"), thickness=12),
+                   hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>p=%{z:.3f}<extra></extra>")
+    )  # fmt: skip
+    for cls, color in ((0, "#B2182B"), (1, "#2166AC")):
+        m = y == cls
+        fig.add_trace(
+            go.Scatter(x=X[m, 0], y=X[m, 1], mode="markers", name=f"class {cls}",
+                       marker=dict(color=color, size=7, line=dict(width=1, color="white")))
+        )  # fmt: skip
+    if abs(w2) > 1e-12:
+        fig.add_trace(
+            go.Scatter(x=gx, y=-(w1 * gx + b) / w2, mode="lines", name="w·x + b = 0",
+                       line=dict(color="black", width=3))
+        )  # fmt: skip
+    if point is not None:
+        fig.add_trace(
+            go.Scatter(x=[X[point, 0]], y=[X[point, 1]], mode="markers", name=f"point {point}",
+                       marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(width=3, color="gold")))
+        )  # fmt: skip
+    base_layout(fig, f"Decision boundary after {k} steps", "x₁", "x₂", 420)
+    fig.update_xaxes(range=[lo[0], hi[0]])
+    fig.update_yaxes(range=[lo[1], hi[1]], scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def logreg_curves(res: LogRegResult) -> go.Figure:
+    fig = go.Figure(
+        [
+            go.Scatter(y=res.loss, mode="lines", name="cross-entropy L", line=dict(color=PALETTE[3])),
+            go.Scatter(y=res.accuracy, mode="lines", name="accuracy", line=dict(color=PALETTE[2]), yaxis="y2"),
+        ]
+    )  # fmt: skip
+    base_layout(fig, "Loss and accuracy per step", "step k", "cross-entropy", 320)
+    fig.update_layout(yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1.02]))
+    return fig
+
+
+def logreg_point_numbers(pt: LogRegPoint, i: int, k: int) -> list[str]:
+    (x1, x2), (w1, w2) = pt.x, pt.w
+    return [
+        rf"z_{{{i}}} = w_1 x_1 + w_2 x_2 + b = {num(w1)}\cdot{paren(x1)} {signed(w2)}\cdot{paren(x2)} {signed(pt.b)} = {num(pt.z)}",
+        rf"p_{{{i}}} = \sigma(z_{{{i}}}) = \frac{{1}}{{1 + e^{{-({num(pt.z)})}}}} = {num(pt.p)},\qquad y_{{{i}}} = {int(pt.y)}",
+        rf"\ell_{{{i}}} = -\big[y\log p + (1-y)\log(1-p)\big] = {num(pt.loss)}",
+        rf"\frac{{\partial \ell_{{{i}}}}}{{\partial z}} = p - y = {num(pt.dL_dz)},\qquad"
+        rf"\frac{{\partial \ell_{{{i}}}}}{{\partial w}} = (p-y)\,x = \begin{{pmatrix}}{num(pt.dL_dw[0])}\\ {num(pt.dL_dw[1])}\end{{pmatrix}},\qquad"
+        rf"\frac{{\partial \ell_{{{i}}}}}{{\partial b}} = {num(pt.dL_db)}",
+    ]
