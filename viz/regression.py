@@ -73,9 +73,9 @@ def loss_landscape(runs: Sequence[LinRegResult], k: int) -> go.Figure:
                    name="(w*, b*)", marker=dict(symbol="star", size=15, color="gold",
                                                 line=dict(width=1, color="black")))
     )  # fmt: skip
-    return base_layout(
-        fig, "Loss surface L(w, b) and the paths of GD", "slope w", "intercept b", 400
-    )
+    base_layout(fig, "Loss surface L(w, b) and the paths of GD", "slope w", "intercept b", 440)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+    return fig
 
 
 def loss_curves(runs: Sequence[LinRegResult]) -> go.Figure:
