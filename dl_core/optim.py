@@ -344,15 +344,16 @@ def run(cfg: RunConfig) -> Trajectory:
             theta, state, step_terms = step(cfg.optim, theta, g, state, k)
             for name, val in step_terms.items():
                 terms.setdefault(name, []).append(val)
+            loss = value(cfg.surface, theta)
             norm = float(theta.norm())
             if not math.isfinite(norm) or norm > DIVERGENCE_RADIUS:
                 diverged_at = k
-                if not math.isfinite(norm):  # keep only finite points for the plots
-                    for lst in terms.values():
+                if not (math.isfinite(norm) and math.isfinite(float(loss))):
+                    for lst in terms.values():  # keep only finite points for the plots
                         lst.pop()
                     break
             thetas.append(theta)
-            losses.append(value(cfg.surface, theta))
+            losses.append(loss)
             if diverged_at is not None:
                 break
     return Trajectory(
