@@ -65,3 +65,15 @@ def test_hostile_url_is_clamped_without_exception(server, page):
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator(".js-plotly-plot").count() >= 1
+
+
+def test_clicking_the_contour_moves_the_start(server, page):
+    page.goto(f"{server}/gradient_descent")
+    wait_idle(page)
+    box = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
+    wait_idle(page)
+    assert_no_exception(page)
+    # The plot spans [-3, 3]^2: three quarters across, a quarter down is about (1.5, 1.5).
+    assert "x0=1.4" in page.url or "x0=1.6" in page.url
+    assert "y0=1.4" in page.url or "y0=1.6" in page.url
