@@ -1,0 +1,1062 @@
+"""The multilayer perceptron of the neural-network playground.
+
+A fully connected network on 2-D data, trained by a **hand-written** forward
+and backward pass (tensor ops only) next to the ``torch.nn`` / ``torch.optim``
+reference it is tested against (``TorchMLP`` and ``reference_optimizer``).
+
+Per hidden layer l (rows are samples, ``A_0`` holds the input features):
+
+    Z_l = A_{l-1} W_l + b_l                  (B, h_l)
+    [batch norm]  Z_l <- gamma_l (Z_l - mu) / sqrt(var + eps) + beta_l
+    A_l = f(Z_l)                              f: relu, tanh, sigmoid or linear
+    [dropout]     A_l <- A_l * mask / (1 - p)
+
+and the output layer ``Z_out = A_L W_out + b_out`` is read through a sigmoid
+(two classes), a softmax (three or more) or as is (regression, mean squared
+error).
+
+Why by hand: the network is tiny (a few hundred parameters), so a training step
+is bound by the per-op overhead of PyTorch, not by arithmetic. ``nn.Module`` +
+autograd + ``torch.optim`` spend about 60 small ops per step; the step here uses
+about 30: all parameters live in **one flat tensor** (the layers are views into
+it), so the optimizer update is a handful of in-place ops whatever the depth;
+activations go into preallocated buffers (``out=``); the loss gradient of
+sigmoid/softmax cross-entropy is written directly as ``(p - y) / B``.
+
+Device rule: the playground always runs on the CPU (``pick(small=True)``): a
+step of this size is ~30 launches of microsecond work, and a CUDA launch alone
+costs about 11 us.
+
+Thread rule: training and evaluation run with one intra-op thread
+(``single_thread``). Every op here is a few microseconds of work; with two
+OpenMP threads each op pays a hand-off, and on a busy 2-core machine (a server
+with several sessions) the threads wait for each other: measured here at load
+average 9, 400-1,000 steps/s with 2 threads against 4,400-8,600 with 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from dl_core import data2d
+from dl_core.device import pick
+from dl_core.training import check_choice, check_range, generator, timer
+
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2")
+FEATURE_LABELS = {
+    "x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1x2": "x₁x₂",
+    "sin_x1": "sin x₁", "sin_x2": "sin x₂",
+}  # fmt: skip
+FEATURE_LATEX = {
+    "x1": "x_1", "x2": "x_2", "x1^2": "x_1^2", "x2^2": "x_2^2", "x1x2": "x_1 x_2",
+    "sin_x1": r"\sin x_1", "sin_x2": r"\sin x_2",
+}  # fmt: skip
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+REGULARIZERS = ("none", "l1", "l2")
+INITS = ("xavier", "he", "torch", "zeros")
+INIT_LABELS = {
+    "xavier": "Xavier/Glorot (uniform)",
+    "he": "He/Kaiming (normal)",
+    "torch": "PyTorch default",
+    "zeros": "All zeros (symmetry!)",
+}
+
+MAX_LAYERS = 6  # hidden layers
+MAX_NEURONS = 16  # per hidden layer (TensorFlow Playground allows 8)
+MAX_POINTS = data2d.MAX_POINTS
+MAX_STEPS = 50_000  # for one call of train() or advance()
+MAX_GRID = 120  # heat-map resolution per axis
+BN_EPS = 1e-5  # as nn.BatchNorm1d
+BN_MOMENTUM = 0.1  # as nn.BatchNorm1d
+DIVERGENCE_LIMIT = 1e6  # |sum of parameters| beyond this counts as diverged
+MAX_RECORDS = 2000  # history length; beyond it every other record is dropped
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = "circles"  # a key of data2d.DATASETS
+    n_points: int = 500  # train + test points
+    noise: float = 0.0  # jitter of the points / noise of the target, 0 .. 0.5
+    test_fraction: float = 0.5  # share of the points held out for testing
+    data_seed: int = 0  # seed of the dataset and of the split ("regenerate")
+    features: tuple[str, ...] = ("x1", "x2")  # input features, a subset of FEATURES
+    hidden: tuple[int, ...] = (8, 8)  # neurons per hidden layer, 0..MAX_LAYERS layers
+    activation: str = "tanh"  # f of the hidden layers, one of ACTIVATIONS
+    init: str = "xavier"  # weight initialisation, one of INITS
+    batch_norm: bool = False  # normalise each hidden Z over the batch
+    dropout: float = 0.0  # p, the probability of zeroing a hidden output while training
+    optimizer: str = "adam"  # one of OPTIMIZERS
+    lr: float = 0.03  # eta, the learning rate
+    momentum: float = 0.9  # mu of SGD + momentum
+    beta1: float = 0.9  # Adam's decay of the first moment m
+    beta2: float = 0.999  # Adam's decay of the second moment s
+    eps: float = 1e-8  # Adam's epsilon
+    batch_size: int = 0  # 0 = full batch (all training points per step)
+    regularization: str = "none"  # penalty on the weights (not biases): none, l1, l2
+    reg_rate: float = 0.0  # lambda: L1 adds lambda sum|w|, L2 adds lambda/2 sum w^2
+    seed: int = 0  # seed of the initial weights, mini-batches and dropout masks
+    steps: int = 1000  # training steps of train()
+
+    def __post_init__(self) -> None:
+        check_choice("dataset", self.dataset, tuple(data2d.DATASETS))
+        check_range("number of points", self.n_points, 8, MAX_POINTS)
+        check_range("noise", self.noise, 0.0, data2d.MAX_NOISE)
+        check_range("test fraction", self.test_fraction, 0.05, 0.95)
+        if not self.features:
+            raise ValueError("choose at least one input feature")
+        for f in self.features:
+            check_choice("feature", f, FEATURES)
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("each input feature may be chosen only once")
+        check_range("number of hidden layers", len(self.hidden), 0, MAX_LAYERS)
+        for h in self.hidden:
+            check_range("neurons per layer", h, 1, MAX_NEURONS)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("initialisation", self.init, INITS)
+        check_range("dropout", self.dropout, 0.0, 0.9)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_range("learning rate", self.lr, 0.0, 100.0)
+        check_range("momentum", self.momentum, 0.0, 0.999)
+        check_range("beta1", self.beta1, 0.0, 0.9999)
+        check_range("beta2", self.beta2, 0.0, 0.99999)
+        check_range("epsilon", self.eps, 1e-12, 1.0)
+        check_range("batch size", self.batch_size, 0, MAX_POINTS)
+        check_choice("regularization", self.regularization, REGULARIZERS)
+        check_range("regularization rate", self.reg_rate, 0.0, 10.0)
+        check_range("steps", self.steps, 1, MAX_STEPS)
+
+    @classmethod
+    def tiny(cls) -> Config:
+        """A seconds-long setting for tests."""
+        return cls(n_points=200, hidden=(6,), steps=300)
+
+    @property
+    def n_classes(self) -> int:
+        """0 for regression, else K."""
+        return data2d.n_classes(self.dataset)
+
+    @property
+    def n_out(self) -> int:
+        """Output units: 1 for regression and two classes, K for K >= 3 classes."""
+        return self.n_classes if self.n_classes >= 3 else 1
+
+    @property
+    def task(self) -> str:
+        k = self.n_classes
+        return "regression" if k == 0 else ("binary" if k == 2 else "multiclass")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Units per layer from input to output, e.g. (2, 8, 8, 1)."""
+        return (len(self.features), *self.hidden, self.n_out)
+
+    def structure(self) -> Config:
+        """The fields that define the network and its data: a change there needs a
+        new network. Everything else (learning rate, optimizer, batch size,
+        regularisation, dropout, steps) can change while training goes on."""
+        return replace(
+            Config(),
+            **{k: getattr(self, k) for k in STRUCTURE_FIELDS},
+        )
+
+
+STRUCTURE_FIELDS = (
+    "dataset", "n_points", "noise", "test_fraction", "data_seed", "features", "hidden",
+    "activation", "init", "batch_norm", "seed",
+)  # fmt: skip
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run the block with one intra-op thread, then restore the previous count.
+
+    The count is process-wide: work of other sessions running at the same moment
+    also gets one thread (design.md measured that as fast for MLP/GAN-sized work).
+    Only a caller that saw another count restores it, so it never sticks at 1."""
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
+# ---------------------------------------------------------------------------
+# Data and features
+# ---------------------------------------------------------------------------
+
+
+def features(X: torch.Tensor, names: tuple[str, ...]) -> torch.Tensor:
+    """The chosen input features of points X (n, 2): shape (n, len(names))."""
+    x1, x2 = X[:, 0], X[:, 1]
+    table = {
+        "x1": lambda: x1, "x2": lambda: x2, "x1^2": lambda: x1 * x1, "x2^2": lambda: x2 * x2,
+        "x1x2": lambda: x1 * x2, "sin_x1": lambda: torch.sin(x1), "sin_x2": lambda: torch.sin(x2),
+    }  # fmt: skip
+    return torch.stack([table[n]() for n in names], dim=1)
+
+
+@dataclass(frozen=True)
+class Data:
+    X_train: torch.Tensor  # (N, 2) points
+    y_train: torch.Tensor  # (N,) int64 labels or float targets
+    X_test: torch.Tensor  # (M, 2)
+    y_test: torch.Tensor  # (M,)
+
+
+def make_data(cfg: Config) -> Data:
+    X, y = data2d.make(cfg.dataset, cfg.n_points, cfg.noise, cfg.data_seed)
+    return Data(*data2d.split(X, y, cfg.test_fraction, cfg.data_seed))
+
+
+# ---------------------------------------------------------------------------
+# Parameters: one flat tensor, the layers are views into it
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Layer:
+    W: torch.Tensor  # (fan_in, fan_out) view of theta: Z = A W + b
+    b: torch.Tensor  # (fan_out,)
+    gW: torch.Tensor  # views of the flat gradient, same shapes
+    gb: torch.Tensor
+    gamma: torch.Tensor | None = None  # batch norm scale (fan_out,), hidden layers only
+    beta: torch.Tensor | None = None  # batch norm shift
+    ggamma: torch.Tensor | None = None
+    gbeta: torch.Tensor | None = None
+    running_mean: torch.Tensor | None = None  # batch norm statistics for evaluation
+    running_var: torch.Tensor | None = None
+
+
+def _layout(cfg: Config) -> list[tuple[str, int, tuple[int, ...]]]:
+    """(name, layer index, shape) of every parameter, in the order of theta."""
+    out = []
+    sizes = cfg.sizes
+    for i in range(len(sizes) - 1):
+        out += [("W", i, (sizes[i], sizes[i + 1])), ("b", i, (sizes[i + 1],))]
+        if cfg.batch_norm and i < len(sizes) - 2:
+            out += [("gamma", i, (sizes[i + 1],)), ("beta", i, (sizes[i + 1],))]
+    return out
+
+
+def init_theta(cfg: Config, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The initial flat parameter vector, seeded by ``cfg.seed``.
+
+    xavier: W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out)), b = 0;
+    he:     W ~ N(0, 2 / fan_in), b = 0;
+    torch:  W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (nn.Linear's default);
+    zeros:  everything 0 (every hidden neuron stays identical: the symmetry problem).
+    Batch norm starts at gamma = 1, beta = 0."""
+    g = generator(cfg.seed)
+    parts = []
+    for name, _i, shape in _layout(cfg):
+        fan_in = shape[0]
+        if name == "gamma":
+            t = torch.ones(shape, dtype=torch.float64)
+        elif name == "beta" or cfg.init == "zeros":
+            t = torch.zeros(shape, dtype=torch.float64)
+        elif cfg.init == "torch":
+            bound = 1 / math.sqrt(fan_in if name == "W" else _fan_in_of_bias(cfg, _i))
+            t = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * bound
+        elif name == "b":
+            t = torch.zeros(shape, dtype=torch.float64)
+        elif cfg.init == "xavier":
+            a = math.sqrt(6 / (shape[0] + shape[1]))
+            t = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * a
+        else:  # he
+            t = torch.randn(shape, generator=g, dtype=torch.float64) * math.sqrt(2 / fan_in)
+        parts.append(t.reshape(-1))
+    return torch.cat(parts).to(dtype)
+
+
+def _fan_in_of_bias(cfg: Config, i: int) -> int:
+    return cfg.sizes[i]
+
+
+def weight_mask(cfg: Config) -> torch.Tensor:
+    """1 on the entries of theta that are weights W (regularised), 0 elsewhere."""
+    return torch.cat([torch.full((math.prod(s),), float(n == "W")) for n, _i, s in _layout(cfg)])
+
+
+def _views(cfg: Config, theta: torch.Tensor, grad: torch.Tensor) -> list[Layer]:
+    layers: list[Layer] = []
+    offset = 0
+    for name, i, shape in _layout(cfg):
+        size = math.prod(shape)
+        v, gv = theta[offset : offset + size].view(shape), grad[offset : offset + size].view(shape)
+        offset += size
+        if name == "W":
+            layers.append(Layer(W=v, b=v, gW=gv, gb=gv))  # b filled next
+        elif name == "b":
+            layers[i].b, layers[i].gb = v, gv
+        elif name == "gamma":
+            layers[i].gamma, layers[i].ggamma = v, gv
+        else:
+            layers[i].beta, layers[i].gbeta = v, gv
+    return layers
+
+
+# ---------------------------------------------------------------------------
+# The hand-written network: state, forward, backward, optimizer
+# ---------------------------------------------------------------------------
+
+
+class _Buffers:
+    """Preallocated activations for one batch size B."""
+
+    def __init__(self, sizes: tuple[int, ...], B: int, dtype: torch.dtype, cfg: Config):
+        new = lambda *s: torch.empty(*s, dtype=dtype)  # noqa: E731
+        hid = sizes[1:-1]
+        self.Z = [new(B, h) for h in hid]  # (B, h_l) pre-activations
+        self.Zhat = [new(B, h) for h in hid] if cfg.batch_norm else []  # normalised Z
+        self.inv_std = [new(h) for h in hid] if cfg.batch_norm else []  # 1/sqrt(var + eps)
+        self.A = [new(B, h) for h in hid]  # f(Z)
+        self.mask = [new(B, h) for h in hid] if cfg.dropout > 0 else []  # dropout / (1-p)
+        self.Ad = [new(B, h) for h in hid] if cfg.dropout > 0 else []  # A * mask
+        self.dA = [new(B, h) for h in hid]
+        self.dZ = [new(B, h) for h in hid]
+        self.tmp = [new(B, h) for h in hid]
+        self.out = new(B, sizes[-1])  # (B, n_out) output logits / values
+        self.dout = new(B, sizes[-1])
+        self.Xb = new(B, sizes[0])  # a mini-batch of features
+        self.yb = new(B, sizes[-1])  # its targets (one-hot for softmax)
+
+
+@dataclass
+class History:
+    step: list[int] = field(default_factory=list)
+    epoch: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)  # classification only (NaN otherwise)
+    test_acc: list[float] = field(default_factory=list)
+
+
+class Net:
+    """A network in training: parameters, optimizer state, data and history.
+
+    Mutable by design (the playground keeps it in ``st.session_state`` and
+    advances it tick by tick); ``train`` wraps it into a frozen ``Result``."""
+
+    def __init__(self, cfg: Config, dtype: torch.dtype = torch.float32):
+        self.cfg = cfg
+        self.dtype = dtype
+        self.device = pick(small=True).type  # tiny work: see the module docstring
+        data = make_data(cfg)
+        self.data = data
+        self.F_train = features(data.X_train, cfg.features).to(dtype)  # (N, d)
+        self.F_test = features(data.X_test, cfg.features).to(dtype)  # (M, d)
+        self.Y_train = self._targets(data.y_train)  # (N, n_out)
+        self.Y_test = self._targets(data.y_test)
+        self.theta = init_theta(cfg, dtype)  # (P,) every parameter
+        self.grad = torch.zeros_like(self.theta)  # (P,)
+        self.layers = _views(cfg, self.theta, self.grad)
+        if cfg.batch_norm:
+            for L in self.layers[:-1]:
+                L.running_mean = torch.zeros_like(L.b)
+                L.running_var = torch.ones_like(L.b)
+        self.wmask = weight_mask(cfg).to(dtype)  # (P,)
+        self.gen = generator(cfg.seed + 1)  # mini-batches and dropout
+        self.step_count = 0
+        self.samples_seen = 0
+        self.diverged_at: int | None = None
+        self.history = History()
+        self.theta_before_last = self.theta.clone()  # for the "update of one weight" walkthrough
+        self._buffers: dict[int, _Buffers] = {}
+        self._perm = torch.empty(0, dtype=torch.long)
+        self._cursor = 0
+        self._trace = torch.empty(0, dtype=dtype)
+        self.reset_optimizer()
+        self.record()
+
+    # -- targets and settings ------------------------------------------------
+    def _targets(self, y: torch.Tensor) -> torch.Tensor:
+        if self.cfg.task == "multiclass":
+            return nn.functional.one_hot(y, self.cfg.n_out).to(self.dtype)  # (n, K)
+        return y.to(self.dtype)[:, None]  # (n, 1)
+
+    def reset_optimizer(self) -> None:
+        self.opt_step = 0  # t of Adam's bias correction
+        self.v = torch.zeros_like(self.theta)  # momentum velocity
+        self.m = torch.zeros_like(self.theta)  # Adam first moment
+        self.s = torch.zeros_like(self.theta)  # Adam second moment
+
+    def update(self, cfg: Config) -> bool:
+        """Take new hyperparameters without resetting the weights. Returns False
+        (and changes nothing) when the structure differs: build a new Net then."""
+        if cfg.structure() != self.cfg.structure():
+            return False
+        if cfg.optimizer != self.cfg.optimizer:
+            self.reset_optimizer()
+        if cfg.dropout != self.cfg.dropout:
+            self._buffers.clear()
+        self.cfg = cfg
+        return True
+
+    @property
+    def n_train(self) -> int:
+        return len(self.F_train)
+
+    @property
+    def epoch(self) -> float:
+        return self.samples_seen / self.n_train
+
+    def _batch_size(self) -> int:
+        B = self.cfg.batch_size
+        return self.n_train if B == 0 or self.n_train <= B else B
+
+    def _buf(self, B: int) -> _Buffers:
+        if B not in self._buffers:
+            self._buffers[B] = _Buffers(self.cfg.sizes, B, self.dtype, self.cfg)
+        return self._buffers[B]
+
+    def _next_batch(self, B: int, buf: _Buffers) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.n_train == B:
+            return self.F_train, self.Y_train
+        if self._cursor + B > len(self._perm):  # a new epoch: reshuffle, drop the remainder
+            self._perm = torch.randperm(self.n_train, generator=self.gen)
+            self._cursor = 0
+        idx = self._perm[self._cursor : self._cursor + B]
+        self._cursor += B
+        torch.index_select(self.F_train, 0, idx, out=buf.Xb)
+        torch.index_select(self.Y_train, 0, idx, out=buf.yb)
+        return buf.Xb, buf.yb
+
+    # -- one training step ----------------------------------------------------
+    def _step(self, X: torch.Tensor, Y: torch.Tensor, buf: _Buffers) -> None:
+        """Forward, backward and update on the batch X (B, d), Y (B, n_out)."""
+        cfg, layers = self.cfg, self.layers
+        B = X.shape[0]
+        act, p = cfg.activation, cfg.dropout
+        # forward
+        A = X
+        for i, L in enumerate(layers[:-1]):
+            Z = torch.addmm(L.b, A, L.W, out=buf.Z[i])  # (B, h)
+            if cfg.batch_norm:
+                var, mu = torch.var_mean(Z, 0, correction=0)  # (h,), (h,)
+                with torch.no_grad():
+                    L.running_mean.lerp_(mu, BN_MOMENTUM)
+                    L.running_var.lerp_(var * (B / max(B - 1, 1)), BN_MOMENTUM)
+                inv = torch.add(var, BN_EPS, out=buf.inv_std[i]).rsqrt_()
+                Zhat = torch.sub(Z, mu, out=buf.Zhat[i]).mul_(inv)
+                Z = torch.addcmul(L.beta, Zhat, L.gamma, out=buf.tmp[i])
+            A = _activate(act, Z, buf.A[i])
+            if p > 0:
+                mask = buf.mask[i].bernoulli_(1 - p, generator=self.gen).div_(1 - p)
+                A = torch.mul(A, mask, out=buf.Ad[i])
+        out = torch.addmm(layers[-1].b, A, layers[-1].W, out=buf.out)  # (B, n_out)
+        # dL/d out for the mean loss over the batch
+        d = buf.dout
+        if cfg.task == "binary":
+            torch.sigmoid(out, out=d).sub_(Y).div_(B)  # (sigma(z) - y) / B
+        elif cfg.task == "multiclass":
+            torch.softmax(out, 1, out=d).sub_(Y).div_(B)  # (softmax(z) - y) / B
+        else:
+            torch.sub(out, Y, out=d).mul_(2 / B)  # 2 (y_hat - y) / B
+        # backward, from the output layer down
+        n_hidden = len(layers) - 1
+        for i in range(n_hidden, -1, -1):
+            L = layers[i]
+            A_prev = X if i == 0 else (buf.Ad[i - 1] if p > 0 else buf.A[i - 1])
+            torch.mm(A_prev.T, d, out=L.gW)
+            torch.sum(d, 0, out=L.gb)
+            if i == 0:
+                break
+            j = i - 1  # the hidden layer below
+            dA = torch.mm(d, L.W.T, out=buf.dA[j])  # (B, h_j)
+            if p > 0:
+                dA.mul_(buf.mask[j])
+            d = _activation_backward(act, dA, buf.A[j], buf.tmp[j], buf.dZ[j])
+            if cfg.batch_norm:
+                Lj = layers[j]
+                Zhat = buf.Zhat[j]
+                torch.sum(d, 0, out=Lj.gbeta)
+                torch.sum(torch.mul(d, Zhat, out=buf.tmp[j]), 0, out=Lj.ggamma)
+                dxh = d.mul_(Lj.gamma)  # dL/dZhat (B, h)
+                # dZ = inv_std / B * (B dZhat - sum dZhat - Zhat * sum(dZhat * Zhat))
+                c1 = dxh.mean(0)
+                c2 = torch.mul(dxh, Zhat, out=buf.tmp[j]).mean(0)
+                d = dxh.sub_(c1).sub_(Zhat * c2).mul_(buf.inv_std[j])
+        self._regularize_and_update()
+
+    def _regularize_and_update(self) -> None:
+        cfg, th, g = self.cfg, self.theta, self.grad
+        if cfg.reg_rate > 0 and cfg.regularization == "l2":
+            g.addcmul_(th, self.wmask, value=cfg.reg_rate)  # + lambda w
+        elif cfg.reg_rate > 0 and cfg.regularization == "l1":
+            g.addcmul_(torch.sign(th), self.wmask, value=cfg.reg_rate)  # + lambda sign(w)
+        lr = cfg.lr
+        if cfg.optimizer == "sgd":
+            th.add_(g, alpha=-lr)
+        elif cfg.optimizer == "momentum":
+            self.v.mul_(cfg.momentum).add_(g)  # v = mu v + g
+            th.add_(self.v, alpha=-lr)
+        else:
+            self.opt_step += 1
+            t = self.opt_step
+            self.m.lerp_(g, 1 - cfg.beta1)  # m = b1 m + (1 - b1) g
+            self.s.mul_(cfg.beta2).addcmul_(g, g, value=1 - cfg.beta2)  # s = b2 s + (1-b2) g^2
+            bc1, bc2 = 1 - cfg.beta1**t, 1 - cfg.beta2**t
+            denom = self.s.sqrt().div_(math.sqrt(bc2)).add_(cfg.eps)  # sqrt(s_hat) + eps
+            th.addcdiv_(self.m, denom, value=-lr / bc1)  # theta -= lr m_hat / denom
+
+    def advance(self, n: int, record: bool = True) -> int:
+        """Train ``n`` more steps (at most MAX_STEPS); returns the steps done.
+
+        Divergence is data: after the chunk, the first step whose parameters
+        were non-finite (or beyond DIVERGENCE_LIMIT) is stored in ``diverged_at``,
+        the parameters go back to the last finite ones (those at the start of the
+        chunk) and further calls do nothing."""
+        if self.diverged_at is not None:
+            return 0
+        n = int(min(max(n, 0), MAX_STEPS))
+        if n == 0:
+            return 0
+        with single_thread():
+            n = self._advance(n)
+        self.step_count += n
+        self.samples_seen += n * self._batch_size()
+        if record:
+            self.record()
+        return n
+
+    def _advance(self, n: int) -> int:
+        B = self._batch_size()
+        buf = self._buf(B)
+        if len(self._trace) < n:
+            self._trace = torch.empty(n, dtype=self.dtype)
+        trace = self._trace
+        snapshot = self.theta.clone()
+        stats = [(L.running_mean.clone(), L.running_var.clone()) for L in self.layers[:-1]
+                 if L.running_mean is not None]  # fmt: skip
+        with torch.no_grad():
+            for k in range(n):
+                if k == n - 1:
+                    self.theta_before_last.copy_(self.theta)
+                X, Y = self._next_batch(B, buf)
+                self._step(X, Y, buf)
+                torch.sum(self.theta, 0, keepdim=True, out=trace[k : k + 1])
+            bad = ~torch.isfinite(trace[:n]) | (trace[:n].abs() > DIVERGENCE_LIMIT)
+            if bool(bad.any()):
+                first = int(bad.nonzero()[0, 0])
+                self.diverged_at = self.step_count + first + 1
+                self.theta.copy_(snapshot)
+                self.theta_before_last.copy_(snapshot)
+                for L, (rm, rv) in zip(self.layers[:-1], stats):  # empty without batch norm
+                    L.running_mean.copy_(rm)
+                    L.running_var.copy_(rv)
+                n = first
+        return n
+
+    # -- evaluation -------------------------------------------------------------
+    def forward_eval(self, F: torch.Tensor) -> list[torch.Tensor]:
+        """Every layer's output for inputs F (n, d) in evaluation mode (no
+        dropout; batch norm with its running statistics): [F, A_1, ..., A_L, out]."""
+        cfg = self.cfg
+        outs = [F]
+        A = F
+        with torch.no_grad(), single_thread():
+            for L in self.layers[:-1]:
+                Z = torch.addmm(L.b, A, L.W)
+                if cfg.batch_norm:
+                    Z = (Z - L.running_mean) / torch.sqrt(L.running_var + BN_EPS) * L.gamma + L.beta
+                A = _activate(cfg.activation, Z, torch.empty_like(Z))
+                outs.append(A)
+            outs.append(torch.addmm(self.layers[-1].b, A, self.layers[-1].W))
+        return outs
+
+    def loss_and_accuracy(self, F: torch.Tensor, Y: torch.Tensor) -> tuple[float, float]:
+        """Mean data loss (no penalty) and accuracy (NaN for regression) in evaluation mode."""
+        out = self.forward_eval(F)[-1]
+        loss, _ = loss_of(self.cfg.task, out, Y)
+        if self.cfg.task == "regression":
+            return float(loss), math.nan
+        return float(loss), float(
+            (predict(self.cfg.task, out) == labels(self.cfg.task, Y)).double().mean()
+        )
+
+    def penalty(self) -> float:
+        """The regularisation term added to the loss: lambda sum|w| or lambda/2 sum w^2."""
+        w = self.theta[self.wmask.bool()]
+        if self.cfg.regularization == "l1":
+            return self.cfg.reg_rate * float(w.abs().sum())
+        if self.cfg.regularization == "l2":
+            return self.cfg.reg_rate * 0.5 * float((w * w).sum())
+        return 0.0
+
+    def record(self) -> None:
+        tr_loss, tr_acc = self.loss_and_accuracy(self.F_train, self.Y_train)
+        te_loss, te_acc = self.loss_and_accuracy(self.F_test, self.Y_test)
+        h = self.history
+        h.step.append(self.step_count)
+        h.epoch.append(self.epoch)
+        h.train_loss.append(tr_loss)
+        h.test_loss.append(te_loss)
+        h.train_acc.append(tr_acc)
+        h.test_acc.append(te_acc)
+        if len(h.step) > MAX_RECORDS:  # thin out, keeping the latest record
+            for name in ("step", "epoch", "train_loss", "test_loss", "train_acc", "test_acc"):
+                seq = getattr(h, name)
+                setattr(h, name, seq[-1::-2][::-1])
+        if self.diverged_at is None and not (math.isfinite(tr_loss) and math.isfinite(te_loss)):
+            self.diverged_at = self.step_count  # the loss overflowed although theta is finite
+
+    def params(self) -> list[dict[str, np.ndarray]]:
+        """Per layer: W (fan_in, fan_out), b, and gamma/beta with batch norm, as numpy."""
+        out = []
+        for L in self.layers:
+            d = {"W": L.W.double().numpy().copy(), "b": L.b.double().numpy().copy()}
+            if L.gamma is not None:
+                d["gamma"] = L.gamma.double().numpy().copy()
+                d["beta"] = L.beta.double().numpy().copy()
+            out.append(d)
+        return out
+
+
+def _activate(name: str, Z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    if name == "tanh":
+        return torch.tanh(Z, out=out)
+    if name == "sigmoid":
+        return torch.sigmoid(Z, out=out)
+    if name == "relu":
+        return torch.clamp_min(Z, 0, out=out)
+    return out.copy_(Z)  # linear: a copy keeps A in its own buffer for the backward pass
+
+
+def _activation_backward(name, dA, A, tmp, out):
+    """dL/dZ = dL/dA * f'(Z), with f' written through the output A where possible:
+    tanh' = 1 - A^2, sigmoid' = A (1 - A), relu' = [A > 0], linear' = 1."""
+    if name == "tanh":
+        return torch.addcmul(dA, dA, torch.mul(A, A, out=tmp), value=-1, out=out)
+    if name == "sigmoid":
+        return torch.mul(dA, torch.addcmul(A, A, A, value=-1, out=tmp), out=out)
+    if name == "relu":
+        return torch.mul(dA, A > 0, out=out)
+    return dA  # linear
+
+
+def loss_of(task: str, out: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss and the per-sample loss (n,) from the outputs (n, n_out).
+
+    binary:     L = softplus(z) - y z           (= -y log p - (1-y) log(1-p), p = sigma(z))
+    multiclass: L = logsumexp(z) - sum_k y_k z_k (= -log softmax(z)_y)
+    regression: L = (y_hat - y)^2"""
+    if task == "binary":
+        per = (nn.functional.softplus(out) - Y * out)[:, 0]
+    elif task == "multiclass":
+        per = torch.logsumexp(out, 1) - (Y * out).sum(1)
+    else:
+        per = ((out - Y) ** 2)[:, 0]
+    return per.mean(), per
+
+
+def predict(task: str, out: torch.Tensor) -> torch.Tensor:
+    """Class labels (n,) from outputs (n, n_out)."""
+    if task == "binary":
+        return (out[:, 0] > 0).long()
+    return out.argmax(1)
+
+
+def labels(task: str, Y: torch.Tensor) -> torch.Tensor:
+    return Y[:, 0].long() if task == "binary" else Y.argmax(1)
+
+
+def probabilities(task: str, out: torch.Tensor) -> torch.Tensor:
+    """p(class 1) (n,) for two classes, softmax (n, K) for more, the value for regression."""
+    if task == "binary":
+        return torch.sigmoid(out[:, 0])
+    if task == "multiclass":
+        return torch.softmax(out, 1)
+    return out[:, 0]
+
+
+# ---------------------------------------------------------------------------
+# The torch.nn / torch.optim reference
+# ---------------------------------------------------------------------------
+
+
+class TorchMLP(nn.Module):
+    """The same network with nn.Linear, nn.BatchNorm1d, activation modules and
+    nn.Dropout; ``masks`` (one (B, h) tensor per hidden layer, already divided
+    by 1 - p) replaces nn.Dropout's own random masks so both can be compared."""
+
+    def __init__(self, cfg: Config, dtype: torch.dtype = torch.float64):
+        super().__init__()
+        sizes = cfg.sizes
+        self.cfg = cfg
+        self.linears = nn.ModuleList(
+            nn.Linear(sizes[i], sizes[i + 1], dtype=dtype) for i in range(len(sizes) - 1)
+        )
+        self.norms = nn.ModuleList(
+            nn.BatchNorm1d(h, eps=BN_EPS, momentum=BN_MOMENTUM, dtype=dtype) for h in cfg.hidden
+        ) if cfg.batch_norm else None  # fmt: skip
+        self.act = {"relu": nn.ReLU(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(),
+                    "linear": nn.Identity()}[cfg.activation]  # fmt: skip
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, masks: list[torch.Tensor] | None = None) -> torch.Tensor:
+        for i, lin in enumerate(self.linears[:-1]):
+            x = lin(x)
+            if self.norms is not None:
+                x = self.norms[i](x)
+            x = self.act(x)
+            x = x * masks[i] if masks is not None else self.drop(x)
+        return self.linears[-1](x)
+
+    def load_flat(self, net: Net) -> TorchMLP:
+        """Copy the hand-written network's parameters (W is stored transposed)."""
+        with torch.no_grad():
+            for i, (lin, L) in enumerate(zip(self.linears, net.layers, strict=True)):
+                lin.weight.copy_(L.W.T)
+                lin.bias.copy_(L.b)
+                if self.norms is not None and i < len(self.norms):
+                    self.norms[i].weight.copy_(L.gamma)
+                    self.norms[i].bias.copy_(L.beta)
+        return self
+
+    def flat(self, grad: bool = False) -> torch.Tensor:
+        """Parameters (or, with ``grad``, their .grad) in the hand-written order:
+        W, b[, gamma, beta] per layer."""
+        parts = []
+        for i, lin in enumerate(self.linears):
+            ps = [lin.weight, lin.bias]
+            if self.norms is not None and i < len(self.norms):
+                ps += [self.norms[i].weight, self.norms[i].bias]
+            ts = [p.grad if grad else p for p in ps]
+            parts += [ts[0].T.reshape(-1)] + [t.reshape(-1) for t in ts[1:]]
+        return torch.cat(parts).detach()
+
+    def loss(self, x: torch.Tensor, Y: torch.Tensor, masks=None) -> torch.Tensor:
+        """nn.functional's data loss plus the penalty on the weights."""
+        out = self(x, masks)
+        task = self.cfg.task
+        if task == "binary":
+            loss = nn.functional.binary_cross_entropy_with_logits(out, Y)
+        elif task == "multiclass":
+            loss = nn.functional.cross_entropy(out, Y.argmax(1))
+        else:
+            loss = nn.functional.mse_loss(out, Y)
+        lam = self.cfg.reg_rate
+        if lam > 0 and self.cfg.regularization != "none":
+            for lin in self.linears:
+                w = lin.weight
+                loss = loss + (lam * w.abs().sum() if self.cfg.regularization == "l1"
+                               else lam * 0.5 * (w * w).sum())  # fmt: skip
+        return loss
+
+
+def reference_optimizer(cfg: Config, params) -> torch.optim.Optimizer:
+    """The torch.optim optimizer the hand-written update must match."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr)
+    if cfg.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+    return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps)
+
+
+def reference_gap(cfg: Config, steps: int = 50) -> float:
+    """max |theta_hand - theta_torch| after ``steps`` full-batch steps from the
+    same start, in float64 (dropout is switched off: its masks are random)."""
+    cfg = replace(cfg, dropout=0.0, batch_size=0)
+    net = Net(cfg, dtype=torch.float64)
+    ref = TorchMLP(cfg).load_flat(net)
+    opt = reference_optimizer(cfg, ref.parameters())
+    with torch.enable_grad(), single_thread():
+        for _ in range(steps):
+            opt.zero_grad()
+            ref.loss(net.F_train, net.Y_train).backward()
+            opt.step()
+    net.advance(steps, record=False)
+    if net.diverged_at is not None:
+        return math.nan
+    return float((net.theta - ref.flat()).abs().max())
+
+
+def reference_steps_per_second(cfg: Config, steps: int = 200, repeats: int = 5) -> float:
+    """Full-batch steps per second of the nn.Module + autograd + torch.optim loop
+    (best of ``repeats`` timings, as ``steps_per_second``)."""
+    net = Net(cfg)
+    ref = TorchMLP(cfg, dtype=torch.float32).load_flat(net)
+    opt = reference_optimizer(cfg, ref.parameters())
+    X, Y = net.F_train, net.Y_train
+    best = math.inf
+    with torch.enable_grad(), single_thread():  # the same thread rule as the hand-written step
+        for _ in range(repeats):
+            with timer() as t:
+                for _ in range(steps):
+                    opt.zero_grad()
+                    ref.loss(X, Y).backward()
+                    opt.step()
+            best = min(best, t[0])
+    return steps / best
+
+
+# ---------------------------------------------------------------------------
+# Training runs
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    config: Config
+    step: np.ndarray  # (R,) step of each record
+    epoch: np.ndarray  # (R,)
+    train_loss: np.ndarray  # (R,) data loss on the training points
+    test_loss: np.ndarray  # (R,)
+    train_acc: np.ndarray  # (R,) NaN for regression
+    test_acc: np.ndarray  # (R,)
+    theta: np.ndarray  # (P,) final parameters
+    params: list[dict[str, np.ndarray]]  # per layer W, b (gamma, beta)
+    diverged_at: int | None
+    device: str
+    seconds: float
+
+
+def train(cfg: Config, device=None, on_step=None) -> Result:
+    """Train ``cfg.steps`` steps, recording about 100 times.
+
+    ``on_step(step, train_loss)`` is called at each record (for a progress bar).
+    ``device`` is accepted for the common interface; the playground stays on the
+    CPU (see the module docstring)."""
+    with timer() as t:
+        net = Net(cfg)
+        every = max(1, cfg.steps // 100)
+        while net.step_count < cfg.steps and net.diverged_at is None:
+            net.advance(min(every, cfg.steps - net.step_count))
+            if on_step is not None:
+                on_step(net.step_count, net.history.train_loss[-1])
+    return result_of(net, t[0])
+
+
+def result_of(net: Net, seconds: float = 0.0) -> Result:
+    h = net.history
+    return Result(
+        config=net.cfg, step=np.array(h.step), epoch=np.array(h.epoch),
+        train_loss=np.array(h.train_loss), test_loss=np.array(h.test_loss),
+        train_acc=np.array(h.train_acc), test_acc=np.array(h.test_acc),
+        theta=net.theta.double().numpy().copy(), params=net.params(),
+        diverged_at=net.diverged_at, device=net.device, seconds=seconds,
+    )  # fmt: skip
+
+
+def diagnose(net: Net) -> str | None:
+    """A learner-readable explanation of a divergence, or None."""
+    if net.diverged_at is None:
+        return None
+    cfg = net.cfg
+    msg = f"Training diverged at step {net.diverged_at}: the loss became non-finite (NaN or ∞)"
+    if cfg.optimizer != "adam" and cfg.lr >= 0.3:
+        return (f"{msg}. The learning rate η = {cfg.lr:g} is too large for plain gradient "
+                "descent: each step overshoots the valley and lands higher up, where the "
+                "gradient is larger still. Lower η (or switch to Adam).")  # fmt: skip
+    if cfg.activation in ("relu", "linear") and not cfg.batch_norm and len(cfg.hidden) >= 3:
+        return (f"{msg}. With {cfg.activation} and no normalisation, every layer can multiply "
+                "the size of the signal: in a deep network the activations and gradients grow "
+                "exponentially with depth. Lower η, use tanh, or turn on batch norm.")  # fmt: skip
+    if cfg.task == "regression":
+        return (f"{msg}. The squared error grows quadratically with the error, so one large "
+                "step produces a larger gradient and a larger next step. Lower η.")  # fmt: skip
+    return f"{msg}. The steps were too large for this loss surface: lower the learning rate η."
+
+
+# ---------------------------------------------------------------------------
+# Grids for the heat maps, walkthroughs for the formulas
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grid:
+    xs: np.ndarray  # (R,) x1 coordinates
+    ys: np.ndarray  # (R,) x2 coordinates
+    layers: list[np.ndarray]  # per layer [features, hidden..., out]: (R, R, units), [y, x] order
+    output: np.ndarray  # (R, R) p(class 1) / value, or (R, R, K) probabilities
+
+
+def grid(net: Net, res: int = 50) -> Grid:
+    """Every neuron's output over the input plane, on a res x res grid."""
+    res = int(min(max(res, 2), MAX_GRID))
+    xs = torch.linspace(-data2d.EXTENT, data2d.EXTENT, res, dtype=torch.float64)
+    Y, X = torch.meshgrid(xs, xs, indexing="ij")  # (res, res)
+    P = torch.stack([X.reshape(-1), Y.reshape(-1)], dim=1)  # (res*res, 2)
+    outs = net.forward_eval(features(P, net.cfg.features).to(net.dtype))
+    prob = probabilities(net.cfg.task, outs[-1])
+    return Grid(
+        xs=xs.numpy(), ys=xs.numpy(),
+        layers=[o.reshape(res, res, -1).double().numpy() for o in outs],
+        output=prob.reshape(res, res, *prob.shape[1:]).double().numpy(),
+    )  # fmt: skip
+
+
+def confusion(net: Net, split: str = "test") -> np.ndarray:
+    """Confusion matrix (K, K): rows the true class, columns the predicted one."""
+    F, Y = (net.F_test, net.Y_test) if split == "test" else (net.F_train, net.Y_train)
+    task = net.cfg.task
+    K = max(net.cfg.n_classes, 2)
+    pred = predict(task, net.forward_eval(F)[-1])
+    true = labels(task, Y)
+    return torch.bincount(true * K + pred, minlength=K * K).reshape(K, K).numpy()
+
+
+@dataclass(frozen=True)
+class NeuronWalk:
+    """One neuron j of layer l for one point x, named as on the page."""
+
+    layer: int  # 1-based hidden layer, or len(hidden) + 1 for the output layer
+    unit: int  # 1-based
+    x: tuple[float, float]  # the point (x1, x2)
+    a_prev: tuple[float, ...]  # inputs of the neuron (features or the layer below)
+    w: tuple[float, ...]  # its incoming weights, one per input
+    b: float
+    z: float  # w . a_prev + b
+    bn: tuple[float, float, float, float] | None  # (mu, var, gamma, beta) in evaluation mode
+    z_norm: float  # gamma (z - mu) / sqrt(var + eps) + beta, or z without batch norm
+    a: float  # f(z_norm): the neuron's output
+    activation: str  # f, or "sigmoid"/"softmax"/"identity" for the output layer
+
+
+def neuron(net: Net, layer: int, unit: int, x: tuple[float, float]) -> NeuronWalk:
+    """Walk point x through neuron ``unit`` of ``layer`` (both 1-based)."""
+    cfg = net.cfg
+    n_layers = len(cfg.hidden) + 1
+    layer = int(min(max(layer, 1), n_layers))
+    unit = int(min(max(unit, 1), cfg.sizes[layer]))
+    P = torch.tensor([x], dtype=torch.float64)
+    outs = net.forward_eval(features(P, cfg.features).to(net.dtype))
+    a_prev = outs[layer - 1][0].double()
+    L = net.layers[layer - 1]
+    w = L.W[:, unit - 1].double()
+    b = float(L.b[unit - 1])
+    z = float(a_prev @ w) + b
+    bn = None
+    z_norm = z
+    if layer < n_layers and cfg.batch_norm:
+        mu, var = float(L.running_mean[unit - 1]), float(L.running_var[unit - 1])
+        g, be = float(L.gamma[unit - 1]), float(L.beta[unit - 1])
+        bn = (mu, var, g, be)
+        z_norm = g * (z - mu) / math.sqrt(var + BN_EPS) + be
+    if layer < n_layers:
+        act = cfg.activation
+        a = float(outs[layer][0, unit - 1])
+    else:
+        act = {"binary": "sigmoid", "multiclass": "softmax", "regression": "identity"}[cfg.task]
+        p = probabilities(cfg.task, outs[-1])[0]
+        a = float(p[unit - 1]) if cfg.task == "multiclass" else float(p)
+    return NeuronWalk(
+        layer, unit, (float(x[0]), float(x[1])), tuple(a_prev.tolist()), tuple(w.tolist()),
+        b, z, bn, z_norm, a, act,
+    )  # fmt: skip
+
+
+def activation_value(name: str, z: float) -> float:
+    """f(z) for the formulas (checked against the network's own outputs)."""
+    if name == "tanh":
+        return math.tanh(z)
+    if name == "sigmoid":
+        return 1 / (1 + math.exp(-z)) if z > -700 else 0.0
+    if name == "relu":
+        return max(z, 0.0)
+    return z
+
+
+@dataclass(frozen=True)
+class WeightUpdate:
+    """The last update of one weight w = W_l[i, j], named as on the page."""
+
+    layer: int  # 1-based
+    i: int  # 1-based input index
+    j: int  # 1-based unit index
+    step: int  # t, the step that made this update
+    optimizer: str
+    lr: float  # eta
+    w_old: float
+    g: float  # dL/dw at the last step, penalty included
+    reg: float  # the penalty's part of g: lambda w (L2), lambda sign(w) (L1) or 0
+    v: float  # momentum velocity after the step
+    m: float  # Adam first moment after the step
+    s: float  # Adam second moment after the step
+    m_hat: float  # m / (1 - beta1^t)
+    s_hat: float  # s / (1 - beta2^t)
+    w_new: float
+    delta: float  # w_new - w_old
+
+
+def weight_update(net: Net, layer: int, i: int, j: int) -> WeightUpdate:
+    """The terms of the most recent update of W_layer[i, j] (all 1-based)."""
+    cfg = net.cfg
+    layer = int(min(max(layer, 1), len(net.layers)))
+    fan_in, fan_out = net.layers[layer - 1].W.shape
+    i, j = int(min(max(i, 1), fan_in)), int(min(max(j, 1), fan_out))
+    offset = sum(math.prod(s) for _n, li, s in _layout(cfg) if li < layer - 1)
+    k = offset + (i - 1) * fan_out + (j - 1)
+    w_old, w_new = float(net.theta_before_last[k]), float(net.theta[k])
+    lam = cfg.reg_rate
+    reg = {"l2": lam * w_old, "l1": lam * math.copysign(1.0, w_old) if w_old else 0.0}.get(
+        cfg.regularization, 0.0
+    )
+    t = max(net.opt_step, 1)
+    m, s = float(net.m[k]), float(net.s[k])
+    return WeightUpdate(
+        layer, i, j, net.step_count, cfg.optimizer, cfg.lr, w_old, float(net.grad[k]), reg,
+        float(net.v[k]), m, s, m / (1 - cfg.beta1**t), s / (1 - cfg.beta2**t), w_new,
+        w_new - w_old,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# Benchmark
+# ---------------------------------------------------------------------------
+
+
+def steps_per_second(cfg: Config, steps: int = 400, repeats: int = 5) -> float:
+    """Training steps per second of the hand-written step: the best of ``repeats``
+    timings of ``steps`` steps (the fastest is the one least disturbed by other
+    processes on a shared machine)."""
+    net = Net(cfg)
+    net.advance(20, record=False)  # warm up the buffers
+    best = math.inf
+    for _ in range(repeats):
+        with timer() as t:
+            net.advance(steps, record=False)
+        best = min(best, t[0])
+    return steps / best
+
+
+BENCH_SPEED = Config(n_points=1000, test_fraction=0.5)  # 500 training points, 2-8-8-1 tanh, Adam
+BENCH_SPIRAL = Config(dataset="spiral", hidden=(8, 8), lr=0.03, steps=MAX_STEPS)
+
+
+def bench() -> list[dict]:
+    """Spiral to 95% test accuracy (seconds and steps) and the steps-per-second figures."""
+    cfg = BENCH_SPIRAL
+    with timer() as t:
+        net = Net(cfg)
+        reached = False
+        while net.step_count < 20_000 and net.diverged_at is None:
+            net.advance(50)
+            if net.history.test_acc[-1] >= 0.95:
+                reached = True
+                break
+    sps = steps_per_second(BENCH_SPEED)
+    ref = reference_steps_per_second(BENCH_SPEED)
+    return [
+        {"topic": "mlp", "task": "spiral (2-8-8-1 tanh, Adam)", "metric": "test_accuracy",
+         "target": 0.95, "value": net.history.test_acc[-1], "reached": reached,
+         "seconds": t[0], "steps": net.step_count, "device": net.device},
+        {"topic": "mlp", "task": "full-batch step, 500 pts", "metric": "steps_per_second",
+         "target": 5000, "value": sps, "reached": sps >= 5000, "seconds": 400 / sps,
+         "steps": 400, "device": "cpu"},
+        {"topic": "mlp", "task": "same, nn.Module+torch.optim", "metric": "steps_per_second",
+         "target": None, "value": ref, "reached": None, "seconds": 200 / ref, "steps": 200,
+         "device": "cpu"},
+    ]  # fmt: skip

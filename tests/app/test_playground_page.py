@@ -1,0 +1,148 @@
+"""AppTest of the playground: defaults, extremes, presets, hostile URLs, live training.
+
+AppTest never ticks a ``run_every`` fragment, so the tests advance the network in
+``st.session_state`` directly (what one tick does) and rerun the page."""
+
+import pytest
+
+from dl_core import mlp
+from tests.app.conftest import assert_ok, run_page
+
+PAGE = "pages/playground.py"
+
+
+def latex_text(at) -> str:
+    return "\n".join(x.value for x in at.latex)
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_default_run_trains_when_ticked():
+    at = run_page(PAGE)
+    assert_ok(at)
+    assert metric(at, "Epoch") == "0.0"
+    assert r"z^{(1)}_{1} = w_{11}\,x_1" in latex_text(at)
+    assert len(at.get("plotly_chart")) == 4  # network, decision map, loss, accuracy
+    net = at.session_state["pg_net"]
+    net.advance(300)  # what the fragment's ticks do
+    at.run()
+    assert_ok(at)
+    assert metric(at, "Epoch") == "300.0"
+    assert float(metric(at, "Test accuracy").rstrip("%")) >= 95
+    assert r"\hat m = \frac{m}{1-\beta_1^{t}}" in latex_text(at)  # the Adam update of one weight
+    assert at.session_state["pg_net"] is net  # a rerun keeps the trained network
+
+
+def test_step_play_pause_reset_buttons():
+    at = run_page(PAGE)
+    at.button[1].click().run()  # Step
+    assert at.session_state["pg_net"].step_count == 1
+    at.button[0].click().run()  # Play
+    assert at.session_state["pg_playing"] is True
+    assert at.button[0].label == "Pause"
+    at.button[0].click().run()
+    assert at.session_state["pg_playing"] is False
+    at.button[2].click().run()  # Reset
+    assert at.session_state["pg_net"].step_count == 0
+    at.button[3].click().run()  # Regenerate data
+    assert at.session_state["dseed"] == 1
+    assert_ok(at)
+
+
+def test_changing_lr_keeps_the_network_but_architecture_resets():
+    at = run_page(PAGE)
+    at.session_state["pg_net"].advance(40)
+    at.select_slider(key="lr").set_value(0.001).run()
+    assert at.session_state["pg_net"].step_count == 40
+    assert at.session_state["pg_net"].cfg.lr == 0.001
+    at.slider(key="layers").set_value(1).run()
+    assert at.session_state["pg_net"].step_count == 0
+    assert_ok(at)
+
+
+@pytest.mark.parametrize("dataset", ["spiral3", "blobs3", "plane", "mixture"])
+def test_multiclass_and_regression(dataset):
+    at = run_page(PAGE, query={"data": dataset})
+    at.session_state["pg_net"].advance(50)
+    at.run()
+    assert_ok(at)
+    charts = len(at.get("plotly_chart"))
+    assert charts == (4 if dataset in ("spiral3", "blobs3") else 3)  # confusion matrix or none
+    text = latex_text(at)
+    assert (r"p_k = \frac{e^{z^{\text{out}}_k}}" in text) == (dataset in ("spiral3", "blobs3"))
+    assert (r"(\hat y_n - y_n)^2" in text) == (dataset in ("plane", "mixture"))
+
+
+def test_extreme_settings():
+    query = {
+        "layers": "6", "h1": "16", "h2": "16", "h3": "16", "h4": "16", "h5": "16", "h6": "16",
+        "feat": "x1,x2,x1^2,x2^2,x1x2,sin_x1,sin_x2", "act": "relu", "bn": "1", "drop": "0.8",
+        "opt": "momentum", "lr": "10", "batch": "1", "reg": "l1", "rate": "10", "n": "1000",
+        "noise": "0.5", "test": "0.9", "speed": "500",
+    }  # fmt: skip
+    at = run_page(PAGE, query=query)
+    assert_ok(at)
+    net = at.session_state["pg_net"]
+    assert net.cfg.hidden == (16,) * 6 and net.cfg.batch_size == 1
+    net.advance(500)
+    at.run()
+    assert_ok(at)
+    at.slider(key="layers").set_value(0).run()  # no hidden layer: logistic regression
+    at.session_state["pg_net"].advance(10)
+    at.run()
+    assert_ok(at)
+
+
+def test_divergence_is_a_lesson_with_plots_kept():
+    at = run_page(PAGE, query={"data": "plane", "opt": "sgd", "lr": "10", "act": "relu"})
+    at.session_state["pg_net"].advance(200)
+    at.run()
+    assert_ok(at)
+    assert any("diverged at step" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_hostile_query_string_is_clamped():
+    query = {"lr": "1e99", "layers": "99", "h1": "-5", "noise": "nan", "data": "../../etc",
+             "feat": "x1,__import__", "n": "1e12", "drop": "7", "speed": "1e9", "seed": "x"}  # fmt: skip
+    at = run_page(PAGE, query=query)
+    assert_ok(at)
+    cfg = at.session_state["pg_net"].cfg
+    assert cfg.lr == 10.0 and len(cfg.hidden) == mlp.MAX_LAYERS and cfg.hidden[0] == 1
+    assert cfg.n_points == 1000 and cfg.dropout == 0.8 and cfg.features == ("x1",)
+    assert cfg.dataset == "circles" and cfg.noise == 0.0
+    assert at.session_state["speed"] == 500
+
+
+@pytest.mark.parametrize("i", [0, 1, 2, 3])
+def test_presets(i):
+    at = run_page(PAGE)
+    at.button[4 + i].click().run()
+    assert_ok(at)
+    assert at.session_state["pg_playing"] is True
+    net = at.session_state["pg_net"]
+    for _ in range(30):  # 30 ticks of 50 steps
+        net.advance(50)
+    h = net.history
+    if i == 0:  # too small a network cannot fit the spiral
+        assert net.cfg.hidden == (2,) and h.train_acc[-1] < 0.8
+    elif i == 1:  # feature engineering solves it
+        assert h.test_acc[-1] >= 0.95
+    elif i == 2:  # overfitting: train loss near 0, test loss far above its minimum
+        assert h.train_loss[-1] < 0.02 and h.test_loss[-1] > 1.5 * min(h.test_loss)
+    else:  # L2 keeps the test loss near its best
+        assert net.cfg.regularization == "l2" and h.test_loss[-1] < 1.5 * min(h.test_loss)
+
+
+def test_walkthrough_of_output_neuron_and_under_the_hood():
+    at = run_page(PAGE)
+    at.session_state["pg_net"].advance(20)
+    at.selectbox(key="pg_layer").set_value(3).run()
+    assert_ok(at)
+    assert r"p = \sigma\big(" in latex_text(at)
+    at.button(key="pg_speed").click().run()
+    assert_ok(at)
+    assert any("steps per second" in m.value for m in at.markdown)
+    assert any("max |θ_hand − θ_torch|" in m.value for m in at.markdown)

@@ -1,0 +1,272 @@
+"""The playground's hand-written MLP against autograd, torch.nn and torch.optim."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dl_core import data2d, mlp
+from dl_core.mlp import Config, Net, TorchMLP
+
+
+def one_step_grads(cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
+    """(hand-written gradient, autograd gradient) of the first full-batch step, float64.
+
+    With dropout, the reference reuses the masks the hand-written step drew."""
+    net = Net(replace(cfg, batch_size=0), dtype=torch.float64)
+    ref = TorchMLP(net.cfg).load_flat(net)  # the parameters before the step
+    net.advance(1, record=False)
+    buf = net._buf(net.n_train)
+    masks = buf.mask if cfg.dropout > 0 else None
+    with torch.enable_grad():
+        ref.loss(net.F_train, net.Y_train, masks).backward()
+    return net.grad.clone(), ref.flat(grad=True)
+
+
+GRAD_CASES = [
+    dict(),
+    dict(activation="relu"),
+    dict(activation="sigmoid", hidden=(3, 5, 2)),
+    dict(activation="linear", hidden=()),
+    dict(dataset="spiral3"),
+    dict(dataset="blobs3", activation="relu"),
+    dict(dataset="plane"),
+    dict(dataset="mixture", activation="sigmoid"),
+    dict(batch_norm=True),
+    dict(batch_norm=True, activation="relu", dataset="spiral3", hidden=(5, 3, 4)),
+    dict(batch_norm=True, activation="linear", dataset="plane"),
+    dict(dropout=0.3),
+    dict(dropout=0.5, batch_norm=True, activation="relu"),
+    dict(regularization="l2", reg_rate=0.05),
+    dict(regularization="l1", reg_rate=0.05, features=mlp.FEATURES),
+]
+
+
+@pytest.mark.parametrize("kw", GRAD_CASES, ids=[str(k) for k in GRAD_CASES])
+def test_gradient_matches_autograd(kw):
+    mine, ref = one_step_grads(replace(Config.tiny(), **kw))
+    assert mine.shape == ref.shape
+    assert torch.allclose(mine, ref, atol=1e-12, rtol=1e-9), float((mine - ref).abs().max())
+
+
+def test_gradient_matches_finite_differences():
+    """Central differences of the full-batch loss (penalty included) in float64."""
+    cfg = replace(Config.tiny(), hidden=(4, 3), regularization="l2", reg_rate=0.1)
+    mine, _ = one_step_grads(cfg)
+    net = Net(cfg, dtype=torch.float64)
+    ref = TorchMLP(cfg).load_flat(net)
+    theta0 = ref.flat()
+    h = 1e-6
+    for k in range(0, len(theta0), 3):
+        vals = []
+        for sgn in (1, -1):
+            t = theta0.clone()
+            t[k] += sgn * h
+            net.theta.copy_(t)
+            vals.append(TorchMLP(cfg).load_flat(net).loss(net.F_train, net.Y_train).item())
+        assert abs((vals[0] - vals[1]) / (2 * h) - float(mine[k])) < 1e-7
+
+
+OPT_CASES = [
+    dict(optimizer="sgd", lr=0.1),
+    dict(optimizer="momentum", lr=0.05, momentum=0.8),
+    dict(optimizer="adam", lr=0.01),
+    dict(optimizer="adam", lr=0.01, dataset="spiral3", activation="relu"),
+    dict(optimizer="momentum", lr=0.05, batch_norm=True),
+    dict(optimizer="sgd", lr=0.05, regularization="l1", reg_rate=0.01, dataset="mixture"),
+]
+
+
+@pytest.mark.parametrize("kw", OPT_CASES, ids=[str(k) for k in OPT_CASES])
+def test_training_matches_torch_optim(kw):
+    """50 steps of the hand-written step vs nn.Module + autograd + torch.optim."""
+    assert mlp.reference_gap(replace(Config.tiny(), **kw), steps=50) < 1e-9
+
+
+def test_adam_with_batch_norm_matches_closely():
+    # The biases before a batch norm have a zero gradient up to rounding; Adam divides
+    # that rounding noise by its own size, so agreement is looser here.
+    cfg = replace(Config.tiny(), batch_norm=True, optimizer="adam")
+    assert mlp.reference_gap(cfg, steps=30) < 1e-6
+
+
+def test_deterministic():
+    a, b = mlp.train(Config.tiny()), mlp.train(Config.tiny())
+    np.testing.assert_array_equal(a.theta, b.theta)
+    np.testing.assert_array_equal(a.train_loss, b.train_loss)
+    c = mlp.train(replace(Config.tiny(), seed=1))
+    assert not np.array_equal(a.theta, c.theta)
+
+
+def test_minibatch_dropout_deterministic():
+    cfg = replace(Config.tiny(), batch_size=10, dropout=0.2, steps=50)
+    np.testing.assert_array_equal(mlp.train(cfg).theta, mlp.train(cfg).theta)
+
+
+CONVERGENCE = [  # dataset, extra config, metric, threshold
+    ("circles", {}, "test_acc", 0.95),
+    ("xor", {}, "test_acc", 0.88),
+    ("gaussians", {}, "test_acc", 0.97),
+    ("moons", {}, "test_acc", 0.97),
+    ("blobs3", {}, "test_acc", 0.97),
+    ("spiral", dict(n_points=400, hidden=(8, 8), steps=600), "train_acc", 0.95),
+    ("spiral3", dict(n_points=400, hidden=(8, 8), steps=600), "train_acc", 0.9),
+    ("plane", {}, "test_mse", 0.005),
+    ("mixture", dict(hidden=(8, 8), steps=600), "test_mse", 0.05),
+]
+
+
+@pytest.mark.parametrize(
+    "dataset,kw,metric,threshold", CONVERGENCE, ids=[c[0] for c in CONVERGENCE]
+)
+def test_tiny_configs_converge(dataset, kw, metric, threshold):
+    r = mlp.train(replace(Config.tiny(), dataset=dataset, **kw))
+    assert r.diverged_at is None
+    if metric == "test_mse":
+        assert r.test_loss[-1] < threshold
+        assert math.isnan(r.test_acc[-1])
+    else:
+        assert getattr(r, metric)[-1] >= threshold
+    assert r.train_loss[-1] < r.train_loss[0]
+
+
+def test_divergence_is_reported_not_raised():
+    cfg = replace(Config.tiny(), dataset="plane", optimizer="sgd", lr=50.0, activation="relu")
+    r = mlp.train(cfg)
+    assert r.diverged_at is not None and 1 <= r.diverged_at <= cfg.steps
+    assert np.isfinite(r.theta).all()  # the last finite parameters are kept for the plots
+    net = Net(cfg)
+    net.advance(100)
+    assert net.diverged_at is not None
+    assert "diverged at step" in mlp.diagnose(net)
+    assert net.advance(10) == 0  # a diverged network does not train on
+    g = mlp.grid(net, 10)
+    assert g.output.shape == (10, 10)
+
+
+def test_changing_lr_keeps_the_network():
+    net = Net(Config.tiny())
+    net.advance(20)
+    theta = net.theta.clone()
+    assert net.update(replace(net.cfg, lr=0.001, batch_size=16, regularization="l2", reg_rate=0.1))
+    assert torch.equal(net.theta, theta) and net.step_count == 20
+    net.advance(5)
+    assert net.epoch == pytest.approx(20 + 5 * 16 / net.n_train)
+    assert not net.update(replace(net.cfg, hidden=(3,)))
+    assert not net.update(replace(net.cfg, dataset="xor"))
+
+
+def test_neuron_walkthrough_matches_network():
+    cfg = replace(Config.tiny(), hidden=(4, 3), batch_norm=True)
+    net = Net(cfg)
+    net.advance(30)
+    g = mlp.grid(net, 3)
+    x = (float(g.xs[2]), float(g.ys[0]))  # grid cell [y=0, x=2]
+    w = mlp.neuron(net, 2, 3, x)
+    assert w.z == pytest.approx(float(np.dot(w.a_prev, w.w)) + w.b, abs=1e-5)
+    mu, var, gamma, beta = w.bn
+    assert w.z_norm == pytest.approx(gamma * (w.z - mu) / math.sqrt(var + mlp.BN_EPS) + beta)
+    assert w.a == pytest.approx(mlp.activation_value(w.activation, w.z_norm), abs=1e-5)
+    assert w.a == pytest.approx(g.layers[2][0, 2, 2], abs=1e-5)
+    out = mlp.neuron(net, 3, 1, x)  # the output neuron: sigmoid of z
+    assert out.activation == "sigmoid"
+    assert out.a == pytest.approx(g.output[0, 2], abs=1e-5)
+
+
+@pytest.mark.parametrize("opt", mlp.OPTIMIZERS)
+def test_weight_update_terms(opt):
+    cfg = replace(Config.tiny(), optimizer=opt, lr=0.05, regularization="l2", reg_rate=0.01)
+    net = Net(cfg, dtype=torch.float64)
+    net.advance(7)
+    u = mlp.weight_update(net, 2, 3, 1)
+    assert u.reg == pytest.approx(0.01 * u.w_old)
+    expected = {
+        "sgd": -u.lr * u.g,
+        "momentum": -u.lr * u.v,
+        "adam": -u.lr * u.m_hat / (math.sqrt(u.s_hat) + cfg.eps),
+    }[opt]
+    assert u.delta == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_confusion_matrix_and_grid():
+    net = Net(replace(Config.tiny(), dataset="blobs3"))
+    net.advance(100)
+    C = mlp.confusion(net)
+    assert C.shape == (3, 3) and C.sum() == len(net.F_test)
+    assert np.trace(C) / C.sum() == pytest.approx(net.history.test_acc[-1])
+    g = mlp.grid(net, 12)
+    assert g.output.shape == (12, 12, 3)
+    np.testing.assert_allclose(g.output.sum(-1), 1.0, atol=1e-5)
+    assert [lay.shape[-1] for lay in g.layers] == [2, 6, 3]
+
+
+def test_datasets():
+    for name, info in data2d.DATASETS.items():
+        X, y = data2d.make(name, 101, 0.2, seed=3)
+        X2, y2 = data2d.make(name, 101, 0.2, seed=3)
+        assert X.shape == (101, 2) and torch.equal(X, X2) and torch.equal(y, y2)
+        assert X.abs().max() <= data2d.EXTENT + 1e-9
+        if info.n_classes:
+            assert set(y.tolist()) == set(range(info.n_classes))
+        else:
+            assert y.dtype == torch.float64 and y.abs().max() <= 1.2
+    Xtr, _ytr, Xte, _yte = data2d.split(*data2d.make("xor", 100, 0.0, 0), 0.3, 0)
+    assert (len(Xtr), len(Xte)) == (70, 30)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(dataset="moon"), dict(n_points=5), dict(n_points=10**6), dict(noise=0.9),
+        dict(features=()), dict(features=("x1", "x1")), dict(features=("x3",)),
+        dict(hidden=(4,) * 7), dict(hidden=(0,)), dict(hidden=(17,)), dict(activation="elu"),
+        dict(lr=-1.0), dict(lr=float("nan")), dict(lr=1e99), dict(dropout=1.0),
+        dict(optimizer="rmsprop"), dict(steps=10**9), dict(regularization="l3"),
+    ],
+)  # fmt: skip
+def test_bad_configs_rejected(kw):
+    with pytest.raises(ValueError):
+        Config(**kw)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    hidden=st.lists(st.integers(1, 6), min_size=0, max_size=3),
+    activation=st.sampled_from(mlp.ACTIVATIONS),
+    features=st.lists(st.sampled_from(mlp.FEATURES), min_size=1, max_size=7, unique=True),
+    dataset=st.sampled_from(tuple(data2d.DATASETS)),
+    batch_norm=st.booleans(),
+    init=st.sampled_from(mlp.INITS),
+)
+def test_any_structure_matches_autograd(hidden, activation, features, dataset, batch_norm, init):
+    cfg = Config(
+        dataset=dataset, n_points=40, hidden=tuple(hidden), activation=activation,
+        features=tuple(features), batch_norm=batch_norm, init=init,
+    )  # fmt: skip
+    mine, ref = one_step_grads(cfg)
+    assert torch.allclose(mine, ref, atol=1e-10, rtol=1e-7)
+
+
+def test_init_statistics():
+    cfg = Config(hidden=(16, 16), init="he")
+    W = Net(cfg, dtype=torch.float64).layers[1].W
+    assert float(W.std()) == pytest.approx(math.sqrt(2 / 16), rel=0.3)
+    cfg = Config(hidden=(16, 16), init="xavier")
+    W = Net(cfg, dtype=torch.float64).layers[1].W
+    assert float(W.abs().max()) <= math.sqrt(6 / 32)
+    assert float(Net(Config(init="zeros")).theta.abs().sum()) == 0.0
+
+
+def test_bench_records():
+    recs = mlp.bench()
+    assert [r["metric"] for r in recs] == ["test_accuracy", "steps_per_second", "steps_per_second"]
+    spiral = recs[0]
+    assert spiral["topic"] == "mlp" and spiral["target"] == 0.95
+    assert spiral["reached"] and spiral["value"] >= 0.95 and spiral["steps"] <= 2000
+    assert all(r["value"] > 0 and r["seconds"] > 0 for r in recs)
