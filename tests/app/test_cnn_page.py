@@ -1,0 +1,109 @@
+"""AppTest of the CNN page: defaults, extremes, presets, hostile URLs, own digit."""
+
+import pytest
+import torch
+
+from tests.app.conftest import assert_ok, run_page
+
+PAGE = "pages/cnn.py"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run best on one thread, and the CI machine is shared."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def latex_text(at) -> str:
+    return "\n".join(x.value for x in at.latex)
+
+
+def test_default_run_trains_and_shows_numbers():
+    at = run_page(PAGE)
+    assert_ok(at)
+    text = latex_text(at)
+    assert r"z_{2,3} = " in text and r"\cdot" in text  # the sum at (2, 3) with the 3x3 numbers
+    assert r"\right\rfloor + 1 = 8" in text  # n_out with k=3, s=1, p=1, d=1
+    assert r"y_{" in text and r"\max(" in text  # pooling walkthrough
+    assert r"p_{" in text and r"e^{" in text  # softmax with the values
+    acc = at.metric[0].value
+    assert float(acc.rstrip("%")) >= 97.0  # the default CNN reaches 97% on the digits
+    assert not at.warning
+    assert len(at.get("plotly_chart")) >= 8
+    assert any("reads your digit as" in s.value for s in at.success)  # the sample drawing
+
+
+def test_stride_padding_dilation_and_learned_kernel():
+    at = run_page(PAGE)
+    at.selectbox(key="kern").set_value("learned filter 3")
+    at.slider(key="cs").set_value(3)
+    at.slider(key="cp").set_value(0)
+    at.slider(key="cd").set_value(3).run()
+    assert_ok(at)
+    assert r"\right\rfloor + 1 = 1" in latex_text(at)  # (8 - 6 - 1) // 3 + 1
+
+
+def test_kernel_that_does_not_fit_is_explained():
+    at = run_page(PAGE, state={"k": "7"})
+    at.selectbox(key="kern").set_value("learned filter 1")
+    at.slider(key="cp").set_value(0)
+    at.slider(key="cd").set_value(3).run()
+    assert_ok(at)
+    assert any("does not fit" in w.value for w in at.warning)
+
+
+def test_extreme_architecture():
+    at = run_page(PAGE, query={"layers": "3", "filters": "32", "k": "5", "pool": "avg",
+                               "dropout": "0.8", "opt": "sgd", "bs": "2048", "epochs": "3"})  # fmt: skip
+    assert_ok(at)
+    assert len(at.get("plotly_chart")) >= 8
+
+
+def test_smallest_model_and_batch():
+    at = run_page(PAGE, query={"layers": "1", "filters": "1", "k": "1", "bs": "16", "epochs": "2"})
+    assert_ok(at)
+
+
+@pytest.mark.parametrize("i", [0, 1, 2])
+def test_presets(i):
+    at = run_page(PAGE)
+    at.button[i].click().run()
+    assert_ok(at)
+    if i == 0:
+        assert at.session_state["filters"] == 1 and at.session_state["layers"] == 1
+    if i == 1:
+        assert at.session_state["pool"] == "none"
+    if i == 2:
+        assert at.session_state["lr"] == 5.0
+        assert any("diverged at step" in w.value for w in at.warning)
+        assert len(at.get("plotly_chart")) >= 4  # the plots stay up
+
+
+def test_hostile_query_string_is_clamped():
+    at = run_page(PAGE, query={"lr": "1e99", "epochs": "99999", "filters": "-5", "layers": "nan",
+                               "k": "4", "pool": "<script>", "bs": "1e9", "ds": "mnist../../etc"})  # fmt: skip
+    assert_ok(at)
+    assert at.session_state["lr"] == 10.0
+    assert at.session_state["epochs"] == 100
+    assert at.session_state["filters"] == 1
+    assert at.session_state["k"] == "3" and at.session_state["pool"] == "max"
+    assert at.session_state["ds"] == "digits" and at.session_state["bs"] == 2048
+
+
+def test_empty_drawing_gives_a_message_not_a_trace():
+    at = run_page(PAGE)
+    at.slider(key="img").set_value(358).run()
+    assert_ok(at)
+    # clear every ticked cell of the sample drawing through the editor's edit state
+    import numpy as np
+
+    from dl_core.images import SAMPLE_SEVEN
+
+    edits = {int(r): {str(c): False for c in np.flatnonzero(SAMPLE_SEVEN[r])} for r in range(16)}
+    at.session_state["grid"] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert_ok(at)
+    assert any("looks empty" in i.value for i in at.info)
