@@ -1,0 +1,119 @@
+"""AppTest of the autoencoder / VAE page: defaults, extremes, presets, hostile URLs."""
+
+import re
+
+import pytest
+import torch
+
+from tests.app.conftest import assert_ok, run_page
+
+PAGE = "pages/autoencoder.py"
+FAST = {"steps": "150"}  # short runs where the test is about the page, not the model
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Small models on a busy 2-core machine: one intra-op thread, restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def latex_text(at) -> str:
+    return "\n".join(x.value for x in at.latex)
+
+
+def last_number(latex: str) -> float:
+    """The number after the last '=' of a formula, e.g. '1.478\\times 10^{-5}'."""
+    m = re.search(r"= ([\d.]+)(?:\\times 10\^\{(-?\d+)\})?\s*(?:\$\$)?\s*$", latex)
+    return float(m.group(1)) * 10 ** int(m.group(2) or 0)
+
+
+def metric(at, label: str) -> float:
+    return float(next(m.value for m in at.metric if m.label.startswith(label)))
+
+
+def test_default_run_shows_every_section_with_numbers():
+    at = run_page(PAGE)
+    assert_ok(at)
+    text = latex_text(at)
+    assert r"z = f_\phi(x_{\#0}) = \begin{pmatrix}" in text  # the AE code of one digit
+    assert r"z = \mu + \sigma \odot \varepsilon = \begin{pmatrix}" in text  # reparameterisation
+    assert r"\mathrm{KL} = \tfrac12\big(" in text  # the closed-form KL with numbers
+    assert r"\mathcal L_\beta = " in text and r"\text{nats}" in text
+    assert r"\text{principal angles} = (" in text
+    assert len(at.get("plotly_chart")) >= 11
+    assert not at.warning  # nothing diverged
+    assert metric(at, "AE test MSE") <= 0.040  # the stated target of the default AE
+    assert metric(at, "VAE test MSE") <= 0.042
+    # The denoising AE cleans noisy digits better than a plain AE of the same size.
+    assert metric(at, "denoising AE") < metric(at, "plain AE")
+    # Linear AE vs PCA: the angles shown are small.
+    angles = re.search(r"principal angles\} = \(([^)]*)\)", text).group(1)
+    assert max(float(a) for a in re.findall(r"([\d.]+)\^\\circ", angles)) < 10.0
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"latent": 1, "hidden": 16, "steps": 50},
+        {"latent": 16, "hidden": 256, "steps": 50, "beta": 10.0},
+        {"lr": 1.0, "steps": 100, "beta": 0.0},
+        {"lr": 0.0001, "steps": 50, "seed": 99, "noise": 0.8},
+    ],
+    ids=["L1-narrow", "L16-wide", "lr1-beta0", "tiny-lr"],
+)
+def test_extreme_settings_run(state):
+    at = run_page(PAGE, state=state)
+    assert_ok(at)
+    assert len(at.get("plotly_chart")) >= 11
+
+
+@pytest.mark.parametrize(
+    ("button", "expect"),
+    [
+        ("β = 0", {"beta": 0.0, "latent": 2}),
+        ("β = 5", {"beta": 5.0, "latent": 2}),
+        ("L = 8", {"latent": 8, "beta": 1.0}),
+        ("Back to", {"latent": 2, "beta": 1.0}),
+    ],
+)
+def test_try_this_presets(button, expect):
+    at = run_page(PAGE, query={"steps": "200"})
+    next(b for b in at.button if b.label.startswith(button)).click().run()
+    assert_ok(at)
+    for k, v in expect.items():
+        assert at.session_state[k] == v
+    if button == "β = 5":  # posterior collapse: the codes carry (almost) nothing
+        kl = last_number(next(x.value for x in at.latex if r"\mathrm{KL} = " in x.value))
+        assert kl < 0.05
+        assert metric(at, "VAE test MSE") > 1.5 * metric(at, "AE test MSE")
+
+
+def test_hostile_query_string_is_clamped():
+    at = run_page(
+        PAGE,
+        query={
+            "lr": "1e99",
+            "steps": "-5",
+            "latent": "__import__('os')",
+            "beta": "nan",
+            "hidden": "9" * 60,
+        },
+    )
+    assert_ok(at)
+    assert at.session_state["lr"] == 1.0  # clamped to the largest option
+    assert at.session_state["steps"] == 50
+    assert at.session_state["latent"] == 2 and at.session_state["beta"] == 1.0
+
+
+def test_latent_point_out_of_range_is_clamped_and_decoded():
+    at = run_page(PAGE, query=FAST, state={"z1": 1e6, "z2": -1e6, "walk": "VAE"})
+    assert_ok(at)
+    z1, z2 = at.slider(key="z1"), at.slider(key="z2")
+    assert z1.value == pytest.approx(z1.max) and z1.max >= 3.0  # at least the prior's +-3
+    assert z2.value == pytest.approx(z2.min) and z2.min <= -3.0
+    at.slider(key="z1").set_value(0.5).run()  # decoding a new point: no retraining, no error
+    assert_ok(at)
+    assert at.slider(key="z1").value == pytest.approx(0.5)

@@ -1,0 +1,51 @@
+"""The autoencoder page in a real browser: formulas render, a click decodes, presets work."""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def assert_formulas_render(page) -> None:
+    assert page.locator(".katex").count() >= 10
+    bad = page.locator(".katex-error")
+    assert bad.count() == 0, bad.first.get_attribute("title")
+
+
+def decoded_title(page) -> str:
+    return (
+        page.locator(".js-plotly-plot .gtitle").filter(has_text="decoded g(z)").first.text_content()
+    )
+
+
+def test_autoencoder_page_renders_and_a_click_decodes(server, page):
+    page.goto(f"{server}/autoencoder", timeout=120_000)
+    wait_idle(page, timeout_s=600)
+    assert_no_exception(page)
+    assert_formulas_render(page)
+    assert page.locator(".js-plotly-plot").count() >= 11
+    screenshot(page, "autoencoder-default")
+    before = decoded_title(page)
+    scatter = page.locator(".js-plotly-plot").filter(has_text="click anywhere").first
+    box = scatter.locator(".nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.25 * box["height"])
+    wait_idle(page)
+    assert_no_exception(page)
+    after = decoded_title(page)
+    assert after != before, (before, after)
+    assert re.search(r"z = \(-?[\d.]+, -?[\d.]+\)", after)
+    screenshot(page, "autoencoder-clicked")
+
+
+def test_autoencoder_collapse_preset(server, page):
+    page.goto(f"{server}/autoencoder", timeout=120_000)
+    wait_idle(page, timeout_s=600)
+    page.get_by_role("button", name="β = 5: posterior collapse").click()
+    wait_idle(page, timeout_s=600)
+    assert_no_exception(page)
+    assert "beta=5" in page.url
+    assert_formulas_render(page)
+    screenshot(page, "autoencoder-collapse")

@@ -1,0 +1,295 @@
+"""Figures and formulas for the autoencoder / VAE page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dl_core.autoencoder import AEResult, AESample, PCAComparison, VAESample, latent_range
+from viz.latex import num, signed, vec
+from viz.style import PALETTE, base_layout
+
+DIGIT_COLORS = (*PALETTE[:7], "#999999", "#882255", "#44AA99")  # one per class 0..9
+CLICK_GRID = 41  # invisible markers per axis that make empty parts of the scatter clickable
+INK = [[0.0, "#ffffff"], [1.0, "#111111"]]  # 0 = paper, 1 = ink
+
+
+# ---------------------------------------------------------------- images
+
+
+def tiles(
+    images: np.ndarray,
+    title: str,
+    row_labels: Sequence[str] = (),
+    col_labels: Sequence[str] = (),
+    height: int | None = None,
+    zrange: tuple[float, float] = (0.0, 1.0),
+    colorscale=INK,
+) -> go.Figure:
+    """Images (R, C, 8, 8) (or (C, 8, 8) for one row) drawn as one heatmap with gaps."""
+    imgs = np.asarray(images, dtype=float)
+    if imgs.ndim == 3:
+        imgs = imgs[None]
+    R, C = imgs.shape[:2]
+    big = np.full((R * 9 - 1, C * 9 - 1), np.nan)  # one blank pixel between tiles
+    for r in range(R):
+        for c in range(C):
+            big[r * 9 : r * 9 + 8, c * 9 : c * 9 + 8] = imgs[r, c]
+    fig = go.Figure(
+        go.Heatmap(
+            z=big, colorscale=colorscale, zmin=zrange[0], zmax=zrange[1], showscale=False,
+            hovertemplate="pixel value %{z:.2f}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        title=dict(text=title, x=0.0, font=dict(size=15)),
+        height=height or 70 + 62 * R,
+        margin=dict(l=90 if row_labels else 10, r=10, t=50, b=30 if col_labels else 10),
+        template="plotly_white",
+    )
+    fig.update_xaxes(
+        tickvals=[c * 9 + 3.5 for c in range(len(col_labels))], ticktext=list(col_labels),
+        showgrid=False, zeroline=False, showticklabels=bool(col_labels), constrain="domain",
+    )  # fmt: skip
+    fig.update_yaxes(
+        tickvals=[r * 9 + 3.5 for r in range(len(row_labels))], ticktext=list(row_labels),
+        showgrid=False, zeroline=False, showticklabels=bool(row_labels), autorange="reversed",
+        scaleanchor="x", constrain="domain",
+    )  # fmt: skip
+    return fig
+
+
+def one_image(img: np.ndarray, title: str, height: int = 260) -> go.Figure:
+    """A single 8x8 image, large."""
+    fig = tiles(np.asarray(img).reshape(1, 1, 8, 8), title, height=height)
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def latent_grid_figure(
+    z1: np.ndarray, z2: np.ndarray, imgs: np.ndarray, title: str, height: int = 520
+) -> go.Figure:
+    """The decoded grid (n, n, 8, 8) with its z1 / z2 coordinates on the axes."""
+    fig = tiles(
+        imgs, title, row_labels=[f"{v:.2f}" for v in z2], col_labels=[f"{v:.2f}" for v in z1],
+        height=height,
+    )  # fmt: skip
+    fig.update_layout(margin=dict(l=70, r=10, t=50, b=50))
+    fig.update_xaxes(title="z₁")
+    fig.update_yaxes(title="z₂")
+    return fig
+
+
+# ---------------------------------------------------------------- latent space
+
+
+def latent_scatter(
+    res: AEResult,
+    title: str,
+    point: tuple[float, float] | None = None,
+    ellipses: int = 0,
+    clickable: bool = True,
+    height: int = 480,
+) -> go.Figure:
+    """Codes of the test digits (first two latent dimensions), coloured by class.
+
+    ``point``: the code being decoded. ``ellipses``: draw the 2-sigma posterior ellipses
+    of that many test digits and the prior's 2-sigma circle (VAE)."""
+    Z, y = res.z_test, res.y_test
+    z2 = Z[:, 1] if Z.shape[1] > 1 else np.zeros(len(Z))
+    fig = go.Figure()
+    (a, b), (c, d) = latent_range(res)
+    if clickable:
+        gx, gy = np.meshgrid(np.linspace(a, b, CLICK_GRID), np.linspace(c, d, CLICK_GRID))
+        fig.add_trace(
+            go.Scatter(
+                x=gx.ravel(), y=gy.ravel(), mode="markers", marker=dict(size=12, opacity=0),
+                showlegend=False, name="decode here",
+                hovertemplate="decode z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+            )
+        )  # fmt: skip
+    if ellipses:
+        t = np.linspace(0, 2 * np.pi, 60)
+        sig = np.exp(0.5 * res.logvar_test)
+        xs, ys = [], []
+        for i in range(min(ellipses, len(Z))):
+            s2 = sig[i, 1] if Z.shape[1] > 1 else 0.0
+            xs += [*(Z[i, 0] + 2 * sig[i, 0] * np.cos(t)), None]
+            ys += [*(z2[i] + 2 * s2 * np.sin(t)), None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", line=dict(color="rgba(80,80,80,0.45)", width=1),
+                name="posterior q(z|x): 2σ ellipses", hoverinfo="skip",
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=2 * np.cos(t), y=2 * np.sin(t), mode="lines", name="prior N(0, I): 2σ circle",
+                line=dict(color="black", width=3, dash="dash"), hoverinfo="skip",
+            )
+        )  # fmt: skip
+    for k in range(10):
+        m = y == k
+        fig.add_trace(
+            go.Scatter(
+                x=Z[m, 0], y=z2[m], mode="markers", name=str(k),
+                marker=dict(size=6, color=DIGIT_COLORS[k], line=dict(width=0.3, color="white")),
+                customdata=np.nonzero(m)[0],
+                hovertemplate=f"digit {k}, test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+            )
+        )  # fmt: skip
+    if point is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[point[0]], y=[point[1]], mode="markers", name="decoded point",
+                marker=dict(symbol="x", size=16, color="red", line=dict(width=2, color="black")),
+            )
+        )  # fmt: skip
+    base_layout(fig, title, "z₁", "z₂", height)
+    fig.update_layout(legend=dict(orientation="v", y=1.0, x=1.02, xanchor="left", yanchor="top"))
+    fig.update_xaxes(range=[a, b])
+    fig.update_yaxes(range=[c, d])
+    if res.config.kind == "vae":
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+# ---------------------------------------------------------------- curves
+
+
+def live_curve(recon: np.ndarray, kl: np.ndarray, kind: str, title: str) -> go.Figure:
+    """The training curve so far, for the progress placeholder."""
+    fig = go.Figure(
+        go.Scatter(y=recon, mode="lines", name="reconstruction", line=dict(color=PALETTE[0]))
+    )
+    if kind == "vae":
+        fig.add_trace(go.Scatter(y=kl, mode="lines", name="KL", line=dict(color=PALETTE[3])))
+    unit = "nats per image" if kind == "vae" else "MSE per pixel"
+    return base_layout(fig, title, "step", unit, 260)
+
+
+def training_curves(res: AEResult, title: str) -> go.Figure:
+    """AE: training and test MSE per step. VAE: reconstruction and KL (nats) + test MSE."""
+    steps = np.arange(1, len(res.recon) + 1)
+    if res.config.kind != "vae":
+        fig = go.Figure()
+        fig.add_trace(
+            go.Scatter(x=steps, y=res.recon, name="training MSE", line=dict(color=PALETTE[0]))
+        )
+        fig.add_trace(
+            go.Scatter(x=res.eval_steps, y=res.test_mse, name="test MSE", mode="lines+markers",
+                       line=dict(color=PALETTE[1]), marker=dict(size=4))
+        )  # fmt: skip
+        base_layout(fig, title, "step", "mean squared error per pixel", 340)
+        fig.update_yaxes(type="log")
+        return fig
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    beta = res.config.beta
+    fig.add_trace(
+        go.Scatter(
+            x=steps, y=res.recon, name="reconstruction −log p(x|z)", line=dict(color=PALETTE[0])
+        )
+    )
+    fig.add_trace(go.Scatter(x=steps, y=res.kl, name="KL(q‖p)", line=dict(color=PALETTE[3])))
+    fig.add_trace(
+        go.Scatter(x=res.eval_steps, y=res.test_mse, name="test MSE (right axis)", mode="lines",
+                   line=dict(color=PALETTE[1], dash="dot")),
+        secondary_y=True,
+    )  # fmt: skip
+    base_layout(fig, f"{title} (loss = recon + {beta:g}·KL)", "step", "nats per image", 340)
+    fig.update_yaxes(title_text="test MSE per pixel", secondary_y=True, showgrid=False)
+    return fig
+
+
+def pca_bases(cmp: PCAComparison, Wd: np.ndarray) -> go.Figure:
+    """Top: the k principal directions; bottom: the k decoder columns of the linear AE
+    (each scaled to [-1, 1]). Different bases, the same plane."""
+    k = cmp.k
+    cols = Wd.T / (np.abs(Wd.T).max(1, keepdims=True) + 1e-12)  # (k, 64)
+    pcs = cmp.components / (np.abs(cmp.components).max(1, keepdims=True) + 1e-12)
+    imgs = np.stack([pcs.reshape(k, 8, 8), cols.reshape(k, 8, 8)])  # (2, k, 8, 8)
+    return tiles(
+        imgs, "PCA directions vs the linear AE's decoder columns (blue −, red +)",
+        row_labels=["PCA vᵢ", "AE W_d[:, i]"], col_labels=[f"i = {i + 1}" for i in range(k)],
+        zrange=(-1.0, 1.0), colorscale="RdBu_r", height=220,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- formulas
+
+
+AE_FORMULA = (
+    r"\underbrace{h = \operatorname{relu}(W_1 x + b_1),\ \ z = W_2 h + b_2}_{\text{encoder } f_\phi}"
+    r"\qquad \underbrace{h' = \operatorname{relu}(W_3 z + b_3),\ \ "
+    r"\hat x = \sigma(W_4 h' + b_4)}_{\text{decoder } g_\theta}"
+)
+AE_LOSS = (
+    r"L(\phi, \theta) = \frac{1}{N}\sum_{n=1}^{N} \frac{1}{64}\,\lVert x_n - \hat x_n \rVert^2"
+)
+VAE_FORMULA = (
+    r"[\mu, \log\sigma^2] = f_\phi(x),\qquad z = \mu + \sigma \odot \varepsilon,"
+    r"\ \ \varepsilon \sim \mathcal N(0, I),\qquad \hat x = g_\theta(z)"
+)
+ELBO = (
+    r"\mathcal L_\beta(x) = \underbrace{-\sum_{j=1}^{64}\big[x_j \log \hat x_j + (1 - x_j)\log(1 - \hat x_j)\big]}"
+    r"_{-\log p_\theta(x\mid z)\ \text{(reconstruction)}} + \beta\,"
+    r"\underbrace{\sum_{i=1}^{L} \tfrac12\big(\sigma_i^2 + \mu_i^2 - 1 - \log\sigma_i^2\big)}"
+    r"_{\mathrm{KL}(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I))}"
+)
+LINEAR_FORMULA = (
+    r"z = W_e x + b_e,\quad \hat x = W_d z + b_d \quad\Longrightarrow\quad "
+    r"\min \lVert X - \hat X\rVert^2 \text{ is reached when } \operatorname{span}(W_d) = "
+    r"\operatorname{span}(v_1, \dots, v_k)"
+)
+
+
+def _short(v: np.ndarray, digits: int = 3) -> str:
+    return vec(np.asarray(v, dtype=float), digits)
+
+
+def ae_numbers(s: AESample) -> list[str]:
+    """The code and the error of one digit."""
+    return [
+        rf"z = f_\phi(x_{{\#{s.i}}}) = {_short(s.z)}",
+        rf"\frac{{1}}{{64}}\lVert x - \hat x\rVert^2 = \frac{{{num(s.sq_err)}}}{{64}} = {num(s.mse)}",
+    ]
+
+
+def vae_numbers(s: VAESample) -> list[str]:
+    """Reparameterisation, KL per dimension and the loss with the numbers of one sample."""
+    L = len(s.mu)
+    lines = [
+        rf"\mu = {_short(s.mu)},\quad \log\sigma^2 = {_short(s.logvar)},\quad "
+        rf"\sigma = e^{{\frac12\log\sigma^2}} = {_short(s.sigma)}",
+        rf"z = \mu + \sigma \odot \varepsilon = {_short(s.mu)} + {_short(s.sigma)} \odot "
+        rf"{_short(s.eps)} = {_short(s.z)}",
+    ]
+    terms = []
+    for i in range(min(L, 4)):
+        terms.append(
+            rf"\tfrac12\big({num(s.sigma[i] ** 2, 3)} + {num(s.mu[i] ** 2, 3)} - 1 "
+            rf"{signed(-s.logvar[i], 3)}\big)"
+        )
+    more = r" + \dots" if L > 4 else ""
+    lines.append(
+        rf"\mathrm{{KL}} = {' + '.join(terms)}{more} = "
+        + " + ".join(num(t, 3) for t in s.kl_terms[:4])
+        + more
+        + rf" = {num(s.kl)}"
+    )
+    lines.append(
+        rf"\mathcal L_\beta = {num(s.recon)} + {num(s.beta, 3)} \times {num(s.kl)} = "
+        rf"{num(s.loss)}\ \text{{nats}}"
+    )
+    return lines
+
+
+def pca_numbers(cmp: PCAComparison) -> str:
+    angles = r",\ ".join(rf"{a:.2f}^\circ" for a in cmp.angles_deg)
+    return (
+        rf"\text{{principal angles}} = ({angles});\qquad \text{{test MSE: PCA}} = "
+        rf"{num(cmp.pca_mse)},\ \ \text{{linear AE}} = {num(cmp.ae_mse)}"
+    )
