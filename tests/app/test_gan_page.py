@@ -1,0 +1,123 @@
+"""AppTest of the GAN page: defaults, stepping (fragments do not tick in AppTest,
+so the Step button and the page's tick run the training), extremes, presets, URL."""
+
+import pytest
+
+from tests.app.conftest import assert_ok, run_page
+
+PAGE = "pages/gan.py"
+
+
+def latex_text(at) -> str:
+    return "\n".join(x.value for x in at.latex)
+
+
+def button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_default_run_then_step_shows_the_batch_numbers():
+    at = run_page(PAGE)
+    assert_ok(at)
+    assert r"\min_G \max_D" in latex_text(at)
+    assert at.session_state["gan_state"].step == 0
+    button(at, "Step").click().run()
+    assert_ok(at)
+    state = at.session_state["gan_state"]
+    assert state.step == 20
+    text = latex_text(at)
+    assert r"\underbrace" in text and "V(D^*, G)" in text  # the minimax numbers and D*
+    assert len(at.get("plotly_chart")) >= 5
+    assert not at.warning
+
+
+def test_play_advances_on_each_run_and_pause_stops():
+    at = run_page(PAGE)
+    button(at, "Play").click().run()
+    assert at.session_state["gan_playing"]
+    first = at.session_state["gan_state"].step
+    assert first == 20  # the fragment ran once with the page (AppTest does not tick it)
+    button(at, "Pause").click().run()
+    assert not at.session_state["gan_playing"]
+    assert at.session_state["gan_state"].step == first
+    button(at, "Reset").click().run()
+    assert at.session_state["gan_state"].step == 0
+
+
+def test_stepping_to_coverage_through_the_step_button():
+    at = run_page(PAGE, state={"spt": 100})
+    for _ in range(8):
+        button(at, "Step").click().run()
+    assert_ok(at)
+    state = at.session_state["gan_state"]
+    assert state.step == 800 and state.modes[-1] == 8  # the default covers the ring
+
+
+@pytest.mark.parametrize("target", ["grid", "spiral", "moons", "line"])
+def test_other_targets_and_all_layers(target):
+    at = run_page(PAGE, state={"target": target})
+    at.multiselect(key="layers").set_value(["real", "fake", "D(x)", "noise grid", "arrows"])
+    button(at, "Step").click().run()
+    assert_ok(at)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"nz": 1, "g_layers": 1, "g_width": 1, "d_layers": 1, "d_width": 1, "batch": 16, "k": 5},
+        {"nz": 8, "g_layers": 4, "d_layers": 4, "g_width": 128, "d_width": 128, "batch": 512},
+        {"loss": "wgan_gp", "noise": "uniform", "act": "leaky_relu"},
+        {"d_lr": 0.1, "g_lr": 1e-5, "loss": "minimax"},
+    ],
+)
+def test_extreme_settings(state):
+    at = run_page(PAGE, state={**state, "spt": 5})
+    button(at, "Step").click().run()
+    assert_ok(at)
+
+
+def test_divergence_is_a_lesson():
+    at = run_page(PAGE, state={"spt": 100})
+    button(at, "SGD with a large step").click().run()
+    for _ in range(3):
+        if at.session_state["gan_state"].diverged_at is not None:
+            break
+        button(at, "Step").click().run()
+    assert_ok(at)
+    assert at.session_state["gan_state"].diverged_at is not None
+    assert any("diverged at step" in w.value for w in at.warning)
+    assert not at.session_state["gan_playing"]  # playing stops on divergence
+
+
+@pytest.mark.parametrize(
+    "name", ["D learns 100× faster than G", "The minimax generator loss", "A tiny generator"]
+)
+def test_presets(name):
+    at = run_page(PAGE)
+    button(at, name).click().run()
+    assert_ok(at)
+    assert at.session_state["gan_playing"]
+    assert at.session_state["gan_state"].step == 20
+
+
+def test_tiny_generator_collapses():
+    at = run_page(PAGE, state={"spt": 100})
+    button(at, "A tiny generator").click().run()
+    at.session_state["gan_playing"] = False
+    for _ in range(10):
+        button(at, "Step").click().run()
+    state = at.session_state["gan_state"]
+    assert state.modes[-1] <= 2
+    assert any("Mode collapse" in i.value for i in at.info)
+
+
+def test_hostile_query_string_is_clamped():
+    at = run_page(
+        PAGE,
+        query={"d_lr": "1e99", "g_lr": "-5", "g_width": "1e9", "batch": "nan", "target": "<x>",
+               "loss": "__import__('os')", "k": "-3", "spt": "99999"},
+    )  # fmt: skip
+    assert_ok(at)
+    cfg = at.session_state["gan_state"].cfg
+    assert cfg.d_lr == 1.0 and cfg.g_lr == 1e-5 and cfg.g_hidden == (128, 128)
+    assert cfg.target == "ring" and cfg.loss == "nonsaturating" and cfg.d_steps == 1

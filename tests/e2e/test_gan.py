@@ -1,0 +1,31 @@
+"""The GAN page in a real browser: play for a moment (the fragment ticks), then pause."""
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def generator_step(page) -> int:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Generator step")
+    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
+
+
+def test_gan_plays_then_pauses(server, page):
+    page.goto(f"{server}/gan")
+    wait_idle(page)
+    assert_no_exception(page)
+    assert generator_step(page) == 0
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(4000)  # the fragment advances 20 steps a tick, 4 ticks a second
+    page.get_by_role("button", name="Pause").click()
+    wait_idle(page)
+    assert_no_exception(page)
+    paused_at = generator_step(page)
+    assert paused_at >= 60  # several frames were drawn
+    page.wait_for_timeout(1500)
+    assert generator_step(page) == paused_at  # paused means paused
+    assert page.locator(".katex-error").count() == 0
+    assert page.locator(".js-plotly-plot").count() >= 5
+    screenshot(page, "gan-played")
