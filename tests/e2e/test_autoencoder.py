@@ -1,6 +1,7 @@
 """The autoencoder page in a real browser: formulas render, a click decodes, presets work."""
 
 import re
+import time
 
 import pytest
 
@@ -30,8 +31,13 @@ def test_autoencoder_page_renders_and_a_click_decodes(server, page):
     screenshot(page, "autoencoder-default")
     before = decoded_title(page)
     scatter = page.locator(".js-plotly-plot").filter(has_text="click anywhere").first
-    box = scatter.locator(".nsewdrag").first.bounding_box()
+    drag = scatter.locator(".nsewdrag").first
+    drag.scroll_into_view_if_needed()  # a mouse click only reaches what is in the viewport
+    box = drag.bounding_box()
     page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.25 * box["height"])
+    deadline = time.time() + 30
+    while (after := decoded_title(page)) == before and time.time() < deadline:
+        page.wait_for_timeout(200)  # the selection event reaches the server, then a rerun
     wait_idle(page)
     assert_no_exception(page)
     after = decoded_title(page)
