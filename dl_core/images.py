@@ -2,8 +2,12 @@
 into the model's input (an 8x8 or 28x28 array in [0, 1], ink = 1, paper = 0).
 
 Every bad input is a ``ValueError`` with a message a learner can act on: a file
-that is not an image, a damaged image, one too large, a fully transparent PNG,
-a blank image or an empty drawing.
+that is not an image, a damaged image, one too large (bytes, or pixels: checked
+from the header, before decoding), a fully transparent PNG, a blank or
+low-contrast image or an empty drawing. Any Pillow mode is accepted: 1, L, P (with
+a transparent index), LA, RGB(A), CMYK, and 16/32-bit or float images (I;16, I, F),
+which are scaled by their own range; EXIF rotation is applied; a photo's grey
+paper and noise count as paper.
 
 The conversion imitates how the UCI digits were made: the ink's bounding box is
 scaled to fill a 32x32 frame (keeping its aspect ratio, centred), then averaged
@@ -12,17 +16,22 @@ over 4x4 blocks to 8x8. MNIST-sized output (28x28) puts a 20x20 box in the centr
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 10_000_000  # 10 MB
 MAX_PIXELS = 25_000_000  # 25 megapixels (width x height), checked before decoding
 MAX_GRID = 64  # drawn grids up to 64x64 cells
 INK_THRESHOLD = 0.15  # a pixel with ink above this counts as part of the stroke
 MIN_INK_PIXELS = 2
+MIN_CONTRAST = 0.2  # the strongest stroke must differ from the paper by 20% of full brightness
+PAPER_FLOOR = 0.25  # after stretching paper..stroke to 0..1, values below this are paper
+WORK_SIDE = 512  # an upload is shrunk to at most 512 px a side before any arithmetic
+HIGH_DEPTH_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")  # 16/32-bit int, float
 # a 16x16 drawing of a seven, the starting point of the page's pixel grid
 SAMPLE_SEVEN = np.zeros((16, 16), dtype=bool)
 SAMPLE_SEVEN[2:4, 3:13] = True  # the bar
@@ -48,6 +57,11 @@ def from_upload(data: bytes, size: int = 8) -> DigitInput:
         )
     try:
         img = Image.open(io.BytesIO(data))  # reads the header only
+    except Image.DecompressionBombError:
+        raise ValueError(
+            f"The image is far too large (over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} "
+            f"megapixels); at most {MAX_PIXELS / 1e6:.0f} megapixels please. Crop it to the digit."
+        ) from None
     except UnidentifiedImageError:
         raise ValueError(
             "This file is not an image I can read. Upload a PNG, JPEG, GIF, BMP or WebP."
@@ -66,6 +80,7 @@ def from_upload(data: bytes, size: int = 8) -> DigitInput:
         raise ValueError("The image has no pixels.")
     try:
         img.seek(0)  # first frame of an animation
+        img.draft(img.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))  # JPEG: decode at reduced size
         img.load()
     except Exception:
         raise ValueError(
@@ -76,25 +91,65 @@ def from_upload(data: bytes, size: int = 8) -> DigitInput:
     return DigitInput(to_model_input(ink, size), ink, note)
 
 
+def _pixels(img: Image.Image) -> tuple[np.ndarray, np.ndarray, str]:
+    """Luminance and opacity in [0, 1], both (h, w) float32, of an image in any Pillow
+    mode, shrunk so that its longer side is at most WORK_SIDE (memory stays small).
+
+    8-bit modes (1, L, P, RGB, CMYK, LA, RGBA, ...) go through RGBA. 16-bit, 32-bit
+    integer and float images (I;16, I, F) are scaled by their nominal range, not
+    clipped to 255 (Pillow's own conversion would turn most of them white)."""
+    with contextlib.suppress(Exception):  # a broken EXIF block: keep the image as stored
+        img = ImageOps.exif_transpose(img)  # phone photos: stored sideways, shown upright
+    note = ""
+    if img.mode in HIGH_DEPTH_MODES:
+        a = np.asarray(img, dtype=np.float64)  # (h, w)
+        if not np.isfinite(a).all():
+            raise ValueError("The image contains invalid (NaN or infinite) pixel values.")
+        hi = float(np.abs(a).max())
+        scale = 1.0 if hi <= 1.0 else 255.0 if hi <= 255.0 else 65535.0 if hi <= 65535 else hi
+        g = Image.fromarray(np.clip(a / scale, 0.0, 1.0).astype(np.float32), mode="F")
+        g.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+        lum = np.asarray(g, dtype=np.float32)
+        alpha = np.ones_like(lum)
+        note = f"{img.mode} image (values up to {hi:g}) scaled to 0..1; "
+    else:
+        rgba = img.convert("RGBA")
+        rgba.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)  # premultiplied alpha
+        px = np.asarray(rgba, dtype=np.float32) / 255.0  # (h, w, 4)
+        lum = px[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # (h, w)
+        alpha = px[..., 3]
+    return lum, alpha, note
+
+
 def _ink_from_image(img: Image.Image) -> tuple[np.ndarray, str]:
     """Ink in [0, 1] (h, w): dark strokes on light paper, light on dark, or the
-    opaque strokes of a transparent PNG."""
-    rgba = np.asarray(img.convert("RGBA"), dtype=np.float64) / 255.0  # (h, w, 4)
-    alpha = rgba[..., 3]
-    lum = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])  # (h, w)
+    opaque strokes of a transparent PNG. The paper's own shade (grey paper in a
+    photo) becomes 0 and the strongest stroke 1."""
+    lum, alpha, note = _pixels(img)
     if alpha.max() < 0.02:
         raise ValueError(
             "The image is fully transparent: there is nothing to see. Draw the digit in an "
             "opaque colour, or flatten the image onto a background."
         )
-    transparent = alpha < 0.5
-    if transparent.mean() > 0.1:  # a transparent background: the opaque pixels are the strokes
-        return alpha, "transparent background: the opaque pixels are taken as the ink"
+    if (alpha < 0.5).mean() > 0.1:  # a transparent background: the opaque pixels are the strokes
+        return alpha, note + "transparent background: the opaque pixels are taken as the ink"
     # paper is the colour of the border; ink is whatever differs from it
     border = np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])
-    if np.median(border) > 0.5:
-        return 1.0 - lum, "dark ink on light paper: inverted so that ink is 1"
-    return lum, "light ink on dark background: used as is"
+    paper, lo, hi = float(np.median(border)), float(lum.min()), float(lum.max())
+    dark_ink = paper - lo >= hi - paper  # the paper is nearer the bright end: the ink is dark
+    contrast = paper - lo if dark_ink else hi - paper
+    if contrast < MIN_CONTRAST:
+        raise ValueError(
+            f"The image looks empty: its strongest stroke differs from the paper by only "
+            f"{contrast:.0%} of full brightness. Upload a picture with a clearly visible digit "
+            "(dark on light or light on dark)."
+        )
+    ink = (paper - lum) / contrast if dark_ink else (lum - paper) / contrast  # paper 0, stroke 1
+    # shading and sensor noise of a photo stay below PAPER_FLOOR: they are paper, not ink
+    ink = np.clip((ink - PAPER_FLOOR) / (1.0 - PAPER_FLOOR), 0.0, 1.0).astype(np.float64)
+    if dark_ink:
+        return ink, note + "dark ink on light paper: inverted so that ink is 1"
+    return ink, note + "light ink on dark background: used as is"
 
 
 def from_grid(grid, size: int = 8) -> DigitInput:

@@ -219,6 +219,7 @@ with draw:
     source = drawn.to_numpy(dtype=float)
 with upload:
     file = st.file_uploader("A picture of one digit (PNG, JPEG, ...)", key="upload")
+    st.caption("Dark on light or light on dark, a photo or a transparent PNG; at most 5 MB.")
 try:
     mine = (
         images.from_upload(file.getvalue(), x.shape[0])
@@ -227,7 +228,8 @@ try:
     )
     mp = cnn.predict(res, mine.x)
     right.success(f"The CNN reads your digit as **{mp.label}** (p = {mp.softmax.p[mp.label]:.2f}).")
-    right.plotly_chart(vc.image(mine.x, f"Model input ({mine.note})", height=340), key="fig_mine")
+    right.plotly_chart(vc.image(mine.x, "Model input", height=340), key="fig_mine")
+    right.caption(mine.note)
     right.plotly_chart(vc.probabilities(mp.softmax.p), key="fig_mine_probs")
     for layer, maps in enumerate(mp.maps, start=1):
         st.plotly_chart(

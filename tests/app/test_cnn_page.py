@@ -1,7 +1,11 @@
 """AppTest of the CNN page: defaults, extremes, presets, hostile URLs, own digit."""
 
+import io
+
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from tests.app.conftest import assert_ok, run_page
 
@@ -107,3 +111,34 @@ def test_empty_drawing_gives_a_message_not_a_trace():
     at.run()
     assert_ok(at)
     assert any("looks empty" in i.value for i in at.info)
+
+
+def png(a: np.ndarray, mode: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a, mode=mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_uploads_good_and_bad():
+    """Every bad file gets its own explained message, never a trace; a good one is read."""
+    one = np.full((60, 40), 255, np.uint8)
+    one[8:52, 18:23] = 0  # a dark "1" on white paper
+    huge = png(np.zeros((6000, 6000), np.uint8))  # a few kB, 36 megapixels
+    cases = [
+        ("notes.txt", b"this is not an image", "text/plain", "not an image"),
+        ("cut.png", png(one)[:60], "image/png", "damaged"),
+        ("huge.png", huge, "image/png", "megapixels"),
+        ("clear.png", png(np.zeros((20, 20, 4), np.uint8), "RGBA"), "image/png", "transparent"),
+        ("blank.png", png(np.full((20, 20), 255, np.uint8)), "image/png", "looks empty"),
+    ]
+    at = run_page(PAGE)
+    for name, data, mime, message in cases:
+        at.file_uploader(key="upload").set_value((name, data, mime)).run()
+        assert_ok(at)
+        assert any(message in i.value for i in at.info), (name, [i.value for i in at.info])
+        assert not any("reads your digit as" in s.value for s in at.success), name
+    at.file_uploader(key="upload").set_value(("one.png", png(one), "image/png")).run()
+    assert_ok(at)
+    assert not at.info
+    assert any("reads your digit as" in s.value for s in at.success)
+    assert any("inverted" in c.value for c in at.caption)  # how it was converted

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -53,6 +55,8 @@ def test_transparent_background_uses_the_opaque_strokes():
     [
         (b"", "empty"),
         (b"%PDF-1.4 this is not an image" * 10, "not an image"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>', "not an image"),
+        (b"a digit, in words", "not an image"),
         (png(one_stroke())[:60], "damaged"),  # a truncated PNG
         (png(np.zeros((20, 20, 4), np.uint8), "RGBA"), "fully transparent"),
         (png(np.full((20, 20), 255, np.uint8)), "looks empty"),  # blank white page
@@ -71,6 +75,105 @@ def test_huge_image_rejected_before_decoding():
     assert len(big) < images.MAX_UPLOAD_BYTES
     with pytest.raises(ValueError, match="megapixels"):
         images.from_upload(big)
+
+
+def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def stroke_in(mode: str) -> bytes:
+    """The vertical "1" stored in an unusual mode or depth."""
+    a = one_stroke()  # uint8, paper 255, ink 0
+    g = Image.fromarray(a)
+    if mode == "I;16 PNG, mid-range":  # 12-bit-like values: Pillow's convert() clips them white
+        return encode(Image.fromarray(a.astype(np.uint16) * 100 + 3000))
+    if mode == "I TIFF":
+        return encode(Image.fromarray(a.astype(np.int32) * 257), "TIFF")
+    if mode == "F TIFF 0..1":
+        return encode(Image.fromarray(a.astype(np.float32) / 255), "TIFF")
+    if mode == "CMYK JPEG":
+        return encode(g.convert("CMYK"), "JPEG")
+    if mode == "animated GIF":
+        return encode(g, "GIF", save_all=True, append_images=[Image.fromarray(255 - a)])
+    if mode == "WEBP":
+        return encode(g.convert("RGB"), "WEBP")
+    return encode(g.convert(mode))  # 1, P, LA, RGBA (opaque)
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["1", "P", "LA", "RGBA", "CMYK JPEG", "I;16 PNG, mid-range", "I TIFF", "F TIFF 0..1",
+     "animated GIF", "WEBP"],
+)  # fmt: skip
+def test_unusual_modes_give_the_same_digit(mode):
+    ref = images.from_upload(png(one_stroke())).x
+    out = images.from_upload(stroke_in(mode))
+    assert out.x.shape == (8, 8)
+    assert np.abs(out.x - ref).max() < 0.15, mode  # JPEG/WebP blur the edges a little
+    assert out.x[:, 3:5].mean() > 0.5 > out.x[:, [0, 7]].mean()
+
+
+def test_palette_png_with_transparent_index():
+    p = Image.fromarray(one_stroke()).convert("P")
+    white = p.getpixel((0, 0))  # the palette index of the paper
+    out = images.from_upload(encode(p, transparency=white))
+    assert "transparent" in out.note and out.x[:, 3:5].mean() > 0.5
+
+
+def noisy_paper(stroke: bool) -> bytes:
+    """A photo-like grey page (paper 180 of 255) with sensor noise, with or without a stroke."""
+    a = 180 + np.random.default_rng(0).normal(0, 8, (120, 80))
+    if stroke:
+        a[16:104, 36:46] = 60
+    return png(np.clip(a, 0, 255).astype(np.uint8))
+
+
+def test_photo_on_grey_paper():
+    # the paper's grey and its noise are paper, not ink: the crop is the stroke only
+    out = images.from_upload(noisy_paper(stroke=True))
+    assert out.ink.shape == (120, 80)
+    assert out.ink[:, :30].max() == 0 and out.ink[20:100, 38:44].min() > 0.9
+    assert out.x[:, 3:5].mean() > 0.9 and out.x[:, [0, 7]].max() == 0
+    with pytest.raises(ValueError, match=r"looks empty.*13%"):  # grey noise alone
+        images.from_upload(noisy_paper(stroke=False))
+
+
+def test_exif_orientation_is_applied():
+    a = np.full((40, 60), 255, np.uint8)
+    a[18:23, 8:52] = 0  # stored as a horizontal bar ...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ... that the camera says to show rotated by 90 degrees
+    out = images.from_upload(encode(Image.fromarray(a), "JPEG", exif=exif.tobytes()))
+    assert out.ink.shape == (60, 40)  # upright: a vertical stroke
+    assert out.x[:, 3:5].mean() > 0.5 > out.x[:, [0, 7]].mean()
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width x height pixels (its pixel data is missing)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [6_000, 20_000, 100_000])  # up to Pillow's bomb limit and past it
+def test_huge_dimensions_rejected_from_the_header(side):
+    with pytest.raises(ValueError, match="megapixels"):
+        images.from_upload(png_header(side, side))
+
+
+def test_large_photo_is_shrunk_before_arithmetic():
+    a = np.full((4000, 3000), 255, np.uint8)  # 12 megapixels, allowed
+    a[500:3500, 1300:1700] = 0
+    out = images.from_upload(encode(Image.fromarray(a), "JPEG"))
+    assert max(out.ink.shape) <= images.WORK_SIDE
+    assert out.x[:, 3:5].mean() > 0.5 > out.x[:, [0, 7]].mean()
 
 
 def test_grid_drawing():
