@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -684,7 +685,9 @@ class DeepConfig:
 
 
 WORK_BUDGET = 2e9  # multiply-adds one interactive run may cost (about half a second here)
-LAYER_OVERHEAD = 50_000  # per layer and step: the fixed cost of ~15 small ops, in multiply-adds
+# per layer and step: the fixed cost of ~15 small ops (measured 50-65 us here, i.e. about
+# 250k multiply-adds at WORK_BUDGET's rate); at 50k a 50-deep, 1-wide net ran 300 steps in 1 s
+LAYER_OVERHEAD = 250_000
 
 
 def affordable_steps(cfg: DeepConfig) -> int:
@@ -732,6 +735,24 @@ def rings(n: int, seed: int, dtype: torch.dtype = torch.float32) -> tuple[torch.
     return X, label[:, None]
 
 
+@contextmanager
+def _one_thread(dev: torch.device) -> Iterator[None]:
+    """One intra-op thread for the deep MLP on the CPU, restored afterwards.
+
+    Its ops are at most 128 x 128: with two threads every op pays a hand-off, and on a
+    busy 2-core machine the default run (60 steps) took 2-9 s instead of 0.05-0.1 s.
+    (Same rule as ``dl_core.mlp.single_thread``.)"""
+    before = torch.get_num_threads()
+    change = dev.type == "cpu" and before != 1
+    if change:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if change:
+            torch.set_num_threads(before)
+
+
 @dataclass(frozen=True)
 class DeepResult:
     config: DeepConfig
@@ -752,11 +773,12 @@ def train(
     """Full-batch gradient descent with the hand-written backward pass.
 
     Device rule: widths up to MAX_WIDTH make every op tiny (at most 128 x 128),
-    bound by per-op overhead, so ``pick(small=True)`` keeps it on the CPU.
+    bound by per-op overhead, so ``pick(small=True)`` keeps it on the CPU, on one
+    thread (``_one_thread``).
     float32, as in practice: exploding gradients overflow to inf and the run
     reports ``diverged_at`` instead of raising."""
     dev = torch.device(device) if device is not None else pick(small=True)
-    with timer() as t, torch.no_grad():
+    with _one_thread(dev), timer() as t, torch.no_grad():
         X, y = (v.to(dev) for v in rings(cfg.n, cfg.seed))
         p = deep_params(cfg, device=dev)
         act_std = torch.stack([a.std() for a in forward(p, X, cfg.activation).a[1:]])

@@ -353,6 +353,19 @@ def test_on_step_is_called_every_step():
     assert seen == [0, 1, 2, 3, 4, 5]
 
 
+def test_train_runs_on_one_cpu_thread_and_restores_the_setting():
+    """Two threads on these tiny ops made the default run 50-100x slower on a busy machine."""
+    seen = []
+    torch.set_num_threads(2)
+    try:
+        bp.train(bp.DeepConfig(depth=2, width=4, steps=2, n=16),
+                 on_step=lambda k, L: seen.append(torch.get_num_threads()))  # fmt: skip
+        assert seen == [1, 1, 1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)  # this module's setting (fixture above)
+
+
 def test_sigmoid_small_init_vanishes_and_relu_he_does_not():
     vanish = bp.train(
         bp.DeepConfig(depth=10, width=16, activation="sigmoid", init="small", steps=0, n=64)
@@ -400,6 +413,8 @@ def test_affordable_steps_bounds_the_work():
     per_step = 3 * big.n * big.width * (big.width * 49 + 3) + bp.LAYER_OVERHEAD * 51
     assert k * per_step <= bp.WORK_BUDGET
     assert bp.affordable_steps(bp.DeepConfig(steps=0)) == 0
+    # overhead-bound: 51 one-unit layers cost ~60 us each per step, ~1 s for 300 steps
+    assert bp.affordable_steps(bp.DeepConfig(depth=50, width=1, steps=300)) <= 200
 
 
 def test_eps_sweep_matches_grad_check():
