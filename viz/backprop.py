@@ -150,6 +150,16 @@ def _row(v: Sequence[float]) -> str:
     return r"\begin{pmatrix}" + " & ".join(num(x) for x in v) + r"\end{pmatrix}"
 
 
+F_TEX = {  # the activation's name in a formula
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "relu": r"\mathrm{ReLU}",
+    "leaky_relu": r"\mathrm{LeakyReLU}",
+    "gelu": r"\mathrm{GELU}",
+    "softplus": r"\mathrm{softplus}",
+}
+
+
 def forward_latex(w: Walkthrough) -> list[str]:
     """z^(l) = W^(l) a^(l-1) + b^(l) and a^(l) = f(z^(l)) with the numbers, per layer."""
     f = r"\mathrm{f}"
@@ -157,13 +167,13 @@ def forward_latex(w: Walkthrough) -> list[str]:
     for lay in w.layers:
         k, prev = lay.layer, lay.layer - 1
         a_prev = "x" if prev == 0 else rf"a^{{({prev})}}"
-        line = (
+        out.append(
             rf"z^{{({k})}} = W^{{({k})}} {a_prev} + b^{{({k})}} = {mat(lay.W)} {vec(lay.a_prev)}"
             rf" + {vec(lay.b)} = {vec(lay.z)}"
         )
-        if k < len(w.layers):
-            line += rf",\quad a^{{({k})}} = {f}(z^{{({k})}}) = {vec(lay.a)}"
-        out.append(line)
+        if k < len(w.layers):  # its own line: beside a 3-wide W it would not fit the column
+            fz = F_TEX[w.config.activation]
+            out.append(rf"a^{{({k})}} = {f}(z^{{({k})}}) = {fz}{vec(lay.z)} = {vec(lay.a)}")
     return out
 
 
@@ -214,22 +224,33 @@ def scalar_chain_latex(w: Walkthrough, layer: int, i: int, j: int) -> str:
     lay = w.layers[layer - 1]
     src = rf"x_{{{j + 1}}}" if layer == 1 else rf"a^{{({layer - 1})}}_{{{j + 1}}}"
     sym = rf"w^{{({layer})}}_{{{i + 1}{j + 1}}}"
+    a, z = rf"a^{{({layer})}}_{{{i + 1}}}", rf"z^{{({layer})}}_{{{i + 1}}}"
     return (
-        rf"\frac{{\partial L}}{{\partial {sym}}} = \underbrace{{\frac{{\partial L}}{{\partial a_{{{i + 1}}}}}}}_{{{num(lay.dL_da[i])}}}"
-        rf"\cdot \underbrace{{\frac{{\partial a_{{{i + 1}}}}}{{\partial z_{{{i + 1}}}}}}}_{{{num(lay.da_dz[i])}}}"
-        rf"\cdot \underbrace{{\frac{{\partial z_{{{i + 1}}}}}{{\partial {sym}}}}}_{{{src} \,=\, {num(lay.a_prev[j])}}}"
+        rf"\frac{{\partial L}}{{\partial {sym}}} = \underbrace{{\frac{{\partial L}}{{\partial {a}}}}}_{{{num(lay.dL_da[i])}}}"
+        rf"\cdot \underbrace{{\frac{{\partial {a}}}{{\partial {z}}}}}_{{{num(lay.da_dz[i])}}}"
+        rf"\cdot \underbrace{{\frac{{\partial {z}}}{{\partial {sym}}}}}_{{{src} \,=\, {num(lay.a_prev[j])}}}"
         rf" = {paren(lay.dL_da[i])} \cdot {paren(lay.da_dz[i])} \cdot {paren(lay.a_prev[j])} = {num(lay.dL_dW[i, j])}"
     )
 
 
 def update_latex(w: Walkthrough) -> list[str]:
+    """W <- W - eta dL/dW and b <- b - eta dL/db with the numbers, per layer, then the loss."""
     eta = num(w.config.lr)
-    out = [
-        (r"\small " if lay.W.shape[1] >= 3 else "")
-        + rf"W^{{({lay.layer})}} \leftarrow W^{{({lay.layer})}} - \eta \frac{{\partial L}}{{\partial W^{{({lay.layer})}}}}"
-        rf" = {mat(lay.W)} - {eta} {mat(lay.dL_dW)} = {mat(lay.W_new)}"
-        for lay in w.layers
-    ]
+    out = []
+    for lay in w.layers:
+        k = lay.layer
+        W, b = rf"W^{{({k})}}", rf"b^{{({k})}}"
+        rhs = rf"{mat(lay.W)} - {eta} {mat(lay.dL_dW)}"
+        wide = lay.W.shape[1] >= 3  # three 3-wide matrices on one line overflow the column
+        out.append(
+            r"\begin{aligned}"
+            rf"{W} &\leftarrow {W} - \eta \frac{{\partial L}}{{\partial {W}}} = {rhs}"
+            + (r"\\ &" if wide else " ")
+            + rf"= {mat(lay.W_new)}\\"
+            rf"{b} &\leftarrow {b} - \eta \frac{{\partial L}}{{\partial {b}}} = {vec(lay.b)}"
+            rf" - {eta} {vec(lay.dL_db)} = {vec(lay.b_new)}"
+            r"\end{aligned}"
+        )
     out.append(
         rf"L_{{\text{{before}}}} = {num(w.L)} \ \longrightarrow\ L_{{\text{{after}}}} = {num(w.L_after)}"
     )
@@ -295,7 +316,13 @@ def eps_sweep_figure(sweep: dict[str, np.ndarray], eps: float, dtype: str) -> go
             go.Scatter(x=sweep["eps"], y=np.maximum(sweep[dt], 1e-17), mode="lines+markers",
                        name=dt, line=dict(color=color, width=2, dash="solid" if k == 0 else "dash"))
         )  # fmt: skip
-    fig.add_vline(x=eps, line=dict(color="#444", dash="dot"), annotation_text=f"your ε ({dtype})")
+    # the chosen eps as a legend entry: add_vline's own label lands at x = 10^eps on a log axis
+    ys = np.concatenate([sweep[dt] for dt in ("float64", "float32")])
+    ys = np.maximum(ys[np.isfinite(ys)], 1e-17) if np.isfinite(ys).any() else np.array([1e-17, 1.0])
+    fig.add_trace(
+        go.Scatter(x=[eps, eps], y=[ys.min() / 3, ys.max() * 3], mode="lines",
+                   name=f"your ε ({dtype})", line=dict(color="#444", dash="dot"), hoverinfo="skip")
+    )  # fmt: skip
     fig.add_hline(y=GOOD_REL_ERROR, line=dict(color="#999", dash="dot"))  # the float64 target
     base_layout(fig, "Worst relative error of the finite-difference check vs ε", "ε (log scale)",
                 "max relative error (log scale)", height=340)  # fmt: skip
@@ -369,11 +396,12 @@ def grad_norm_figure(res: DeepResult) -> go.Figure:
         fig.add_trace(go.Scatter(x=layers, y=g, mode="lines+markers", name=name,
                                  line=dict(color=color, width=2, dash=dash)))  # fmt: skip
     title = f"Gradient norm per layer ({ACTIVATION_LABELS[cfg.activation]}, {INIT_LABELS[cfg.init]} init)"
-    base_layout(fig, title, "layer l (1 = next to the input)", "‖∂L/∂W⁽ˡ⁾‖ (log scale)", height=360)
+    xlabel = "layer l (1 = next to the input)"
+    shown = res.grad_norms[[0, -1]]  # the two rows drawn
+    if not np.isfinite(shown).all() or (shown == 0).any():
+        xlabel += "; missing points: 0 or inf"  # in the axis title: no overlap
+    base_layout(fig, title, xlabel, "‖∂L/∂W⁽ˡ⁾‖ (log scale)", height=360)
     fig.update_yaxes(type="log", exponentformat="power")
-    if not np.isfinite(res.grad_norms[0]).all() or (res.grad_norms[0] == 0).any():
-        fig.add_annotation(text="no point where the gradient is exactly 0 or overflowed", xref="paper",
-                           yref="paper", x=0.01, y=0.02, showarrow=False, font=dict(color=NEG))  # fmt: skip
     return fig
 
 

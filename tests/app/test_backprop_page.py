@@ -35,6 +35,8 @@ def test_default_run_shows_chain_rule_with_numbers():
     assert r"= p - y = \begin{pmatrix}" in text  # BCE output gradient with numbers
     assert r"\underbrace" in text  # one weight as a product of three factors
     assert r"L_{\text{before}}" in text  # the gradient-descent step
+    assert r"b^{(1)} &\leftarrow b^{(1)} - \eta" in text  # biases step too (L_after uses them)
+    assert r"a^{(1)} = \mathrm{f}(z^{(1)}) = \sigma\begin{pmatrix}" in text  # f named, numbers in
     assert len(at.get("plotly_chart")) >= 6
     assert len(at.dataframe) == 1
     assert not at.exception and not at.error

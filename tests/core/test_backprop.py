@@ -270,11 +270,17 @@ def test_walkthrough_numbers_follow_the_chain_rule():
         np.testing.assert_allclose(lay.dL_dz, lay.dL_da * lay.da_dz, rtol=1e-14)
         np.testing.assert_allclose(lay.dL_dW, np.outer(lay.dL_dz, lay.a_prev), rtol=1e-14)
         np.testing.assert_allclose(lay.W_new, lay.W - 0.5 * lay.dL_dW, rtol=1e-14)
+        np.testing.assert_allclose(lay.b_new, lay.b - 0.5 * lay.dL_db, rtol=1e-14)
     for below, above in zip(w.layers[:-1], w.layers[1:]):
         np.testing.assert_allclose(below.dL_da, above.W.T @ above.dL_dz, rtol=1e-12)
     sig = w.layers[0]
     np.testing.assert_allclose(sig.da_dz, sig.a * (1 - sig.a), rtol=1e-12)
     assert w.L_after < w.L  # a small gradient step lowers this example's loss
+    # L_after is the loss of the stepped network (weights and biases), recomputed by hand
+    new = bp.Params(tuple(map(torch.from_numpy, (lay.W_new for lay in w.layers))),
+                    tuple(map(torch.from_numpy, (lay.b_new for lay in w.layers))))  # fmt: skip
+    x, y = bp.example(w.config)
+    assert float(bp.loss_of(new, x, y, "sigmoid", "bce")) == pytest.approx(w.L_after, rel=1e-12)
 
 
 def test_walkthrough_is_deterministic_and_seed_dependent():
