@@ -170,7 +170,8 @@ pred = cnn.predict(res, x)
 st.markdown(
     f"**Test image {idx}** (true digit {int(data.y_test[idx])}): predicted **{pred.label}**. The softmax turns the ten logits into probabilities:"
 )
-st.latex(vc.logits_latex(pred.softmax))
+for tex in (vc.logits_latex, vc.softmax_sum_latex):
+    st.latex(tex(pred.softmax))
 st.latex(vc.softmax_latex(pred.softmax, pred.label))
 f1, f2 = st.columns([2, 3])
 f1.plotly_chart(vc.probabilities(pred.softmax.p, int(data.y_test[idx])), key="fig_probs")

@@ -24,9 +24,15 @@ def _image_trace(a: np.ndarray, colorscale: str = GREYS, text: bool = True, zmid
 
 
 def _square(fig: go.Figure, rows: int = 1, cols: int = 1) -> go.Figure:
-    """Image axes: row 0 at the top, no grid lines."""
+    """Image axes: row 0 at the top, no grid lines, whole-pixel ticks (every pixel up to
+    12, else every other one or automatic)."""
     fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed")
+    for trace in fig.data:  # one image per subplot
+        n = max(np.shape(trace.z))
+        dtick = 1 if n <= 12 else 2 if n <= 24 else None
+        for ax in ("xaxis" + (trace.xaxis or "x")[1:], "yaxis" + (trace.yaxis or "y")[1:]):
+            fig.layout[ax].update(dtick=dtick, tick0=0)
     return fig
 
 
@@ -129,6 +135,12 @@ def softmax_latex(sm: SoftmaxStep, c: int) -> str:
     )
 
 
+def softmax_sum_latex(sm: SoftmaxStep) -> str:
+    """The denominator: every e^{z_j - max z} with its value, and their sum."""
+    terms = " + ".join(f"{v:.3f}" for v in sm.e)
+    return rf"\sum_{{j=0}}^{{9}} e^{{z_j - \max z}} = {terms} = {num(sm.S, 4)}"
+
+
 def logits_latex(sm: SoftmaxStep) -> str:
     return r"z = (" + r",\ ".join(num(v, 3) for v in sm.z) + ")"
 
@@ -153,7 +165,11 @@ def curves(h: History, title: str = "Training curves") -> go.Figure:
             secondary_y=True,
         )
     base_layout(fig, title, "epoch", "cross-entropy loss", height=340)
-    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], secondary_y=True)
+    fig.update_yaxes(
+        title_text="accuracy", range=[0, 1.02], tickmode="linear", tick0=0, dtick=0.2,
+        tickformat=".0%", showgrid=False, secondary_y=True,
+    )  # fmt: skip
+    fig.update_xaxes(rangemode="tozero", tick0=0, dtick=max(1, round(len(h.epoch) / 6)))
     fig.update_yaxes(rangemode="tozero", secondary_y=False)
     return fig
 

@@ -33,6 +33,10 @@ def test_default_run_trains_and_shows_numbers():
     assert r"\right\rfloor + 1 = 8" in text  # n_out with k=3, s=1, p=1, d=1
     assert r"y_{" in text and r"\max(" in text  # pooling walkthrough
     assert r"p_{" in text and r"e^{" in text  # softmax with the values
+    # the denominator: ten terms e^{z_j - max z} that add up to the sum shown
+    line = next(v for x in at.latex if (v := x.value.strip("$\n")).startswith(r"\sum_{j=0}^{9}"))
+    *terms, total = [float(v) for v in line.split("=", 2)[2].replace("=", "+").split("+")]
+    assert len(terms) == 10 and max(terms) == 1.0 and abs(sum(terms) - total) < 0.006
     acc = at.metric[0].value
     assert float(acc.rstrip("%")) >= 97.0  # the default CNN reaches 97% on the digits
     assert not at.warning
