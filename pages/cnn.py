@@ -44,7 +44,7 @@ def trained(cfg: CNNConfig) -> cnn.Result:
     res = cnn.train(cfg, on_step=on_step)
     bar.empty(), live.empty()
     while len(store) >= MAX_RESULTS:
-        store.pop(next(iter(store)))
+        store.pop(next(iter(store), None), None)  # oldest first; another session may race us
     store[cfg] = res
     return res
 
