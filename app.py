@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 import torch
 
 from dl_core import device
+from ui import params
 from ui.nav import ROOT, available
 
 st.set_page_config(page_title="dl-math-lab", page_icon=":material/functions:", layout="wide")
@@ -30,4 +32,14 @@ with st.sidebar:
         f"**Device:** {info.label}  \n**PyTorch** {info.torch_version} · **Streamlit** {st.__version__}"
     )
 
+params.begin_run(nav.url_path)
 nav.run()
+
+if report := params.link_report():
+    with st.sidebar.expander(
+        f"This link's settings: {len(report)} adjusted", icon=":material/link:"
+    ):
+        st.caption("Values in the URL are never run as code: out-of-range numbers are clamped to the nearest allowed value, unknown ones ignored.")  # fmt: skip
+        st.dataframe(
+            pd.DataFrame(report, columns=["setting", "in the link", "used"]), hide_index=True
+        )

@@ -58,11 +58,68 @@ def nearest(options: Sequence[float], v: float, log: bool = False) -> float:
     return min(options, key=lambda o: abs(o - v))
 
 
+ADJUSTED = "_link_adjusted"  # session_state: {key: (raw text, what was used)}
+SEEN = "_link_keys_seen"  # session_state: URL keys that a widget of this run reads
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def _matches(raw: str, value: Any) -> bool:
+    """Does the URL text say the value that was used (so nothing needs reporting)?"""
+    if isinstance(value, bool):
+        return raw.lower() in (("1", "true") if value else ("0", "false"))
+    if isinstance(value, (int, float)):
+        v = parse_number(raw)
+        return v is not None and math.isclose(v, value, rel_tol=1e-9, abs_tol=1e-12)
+    return raw == _describe(value)
+
+
 def _seed(key: str, default: Any, parse: Callable[[str | None], Any]) -> None:
+    st.session_state.setdefault(SEEN, set()).add(key)
     if key in st.session_state:
         return
-    parsed = parse(_raw(key))
+    raw = _raw(key)
+    parsed = parse(raw)
     st.session_state[key] = default if parsed is None else parsed
+    try:
+        given = st.query_params.get(key)
+    except Exception:
+        given = None
+    if given is not None and not _matches(given, st.session_state[key]):
+        how = "ignored, default" if parsed is None else "out of range, nearest"
+        used = _describe(st.session_state[key])
+        st.session_state.setdefault(ADJUSTED, {})[key] = (given, f"{how}: {used}")
+
+
+def begin_run(page: str) -> None:
+    """Called by app.py before a page runs: forget which URL keys the last run read, and
+    the adjustments of another page's link."""
+    st.session_state[SEEN] = set()
+    if st.session_state.get("_link_page") != page:
+        st.session_state["_link_page"] = page
+        st.session_state[ADJUSTED] = {}
+
+
+def link_report() -> list[tuple[str, str, str]]:
+    """(key, text in the link, what was used) for every URL value that was clamped, snapped
+    or ignored, plus keys that no setting of this page reads. Unknown keys are dropped from
+    the URL. Call after the page has run (app.py does)."""
+    seen = st.session_state.get(SEEN, set())
+    adjusted = st.session_state.setdefault(ADJUSTED, {})
+    try:
+        unknown = [k for k in st.query_params if k not in seen]
+        for k in unknown:
+            adjusted[k] = (st.query_params.get(k) or "", "ignored: not a setting here")
+            del st.query_params[k]
+    except Exception:
+        pass
+    return [(k, raw[:40], used) for k, (raw, used) in adjusted.items()]
 
 
 def _sync(key: str, value: Any, default: Any, fmt: Callable[[Any], str] = str) -> None:

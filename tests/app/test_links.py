@@ -1,0 +1,73 @@
+"""Hostile links on every page: each of the page's own URL settings gets a hostile value.
+
+The keys come from the page itself (every keyed widget of a default run), so a page that
+gains a setting is covered without editing this file. What must hold: no exception, the
+page draws its title, and the router reports what it adjusted (never runs it as code)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import assert_ok, run_page
+from tests.conftest import ROOT
+from ui.nav import available
+
+WIDGETS = ("slider", "select_slider", "selectbox", "multiselect", "toggle", "radio", "number_input", "checkbox")  # fmt: skip
+
+HOSTILE = {
+    "nan": "NaN",
+    "-inf": "-1e999",
+    "negative": "-99999999",
+    "script": "<script>alert(1)</script>",
+    "code": "__import__('os').system('touch /tmp/pwned')",
+    "path": "../../../../etc/passwd",
+    "empty": "",
+    "long": "9" * 500,
+    "unicode": "\u202e\u0000x",
+}
+
+_keys: dict[str, list[str]] = {}
+
+
+def url_keys(path: str) -> list[str]:
+    """The keys of every keyed widget the page draws with its defaults."""
+    if path not in _keys:
+        at = run_page(path)
+        _keys[path] = sorted({w.key for kind in WIDGETS for w in getattr(at, kind) if w.key})
+    return _keys[path]
+
+
+PAGES = [p for p in available() if p.url_path != "home"]
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
+def test_pages_have_url_settings(spec):
+    assert len(url_keys(spec.path)) >= 3
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
+def test_every_setting_of_every_page_survives_a_hostile_value(spec, value):
+    at = run_page(spec.path, query={k: value for k in url_keys(spec.path)})
+    assert_ok(at)
+    assert not (ROOT.parent / "pwned").exists() and not __import__("os").path.exists("/tmp/pwned")
+
+
+def test_the_router_reports_what_it_adjusted():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in {"lr": "1e309", "steps": "-5", "surface": "<script>", "zzz": "1"}.items():
+        at.query_params[k] = v
+    at.switch_page("pages/gradient_descent.py")
+    at.run()
+    assert not at.exception
+    assert any("adjusted" in e.label for e in at.sidebar.expander)
+    table = at.sidebar.dataframe[0].value.set_index("setting")
+    assert table.loc["steps", "used"] == "out of range, nearest: 1"
+    assert table.loc["surface", "in the link"] == "<script>"
+    assert table.loc["surface", "used"] == "ignored, default: quadratic"
+    assert table.loc["zzz", "used"] == "ignored: not a setting here"
+    assert table.loc["lr", "used"].startswith("ignored")
+    assert "zzz" not in at.query_params  # unknown keys leave the link
+    assert at.query_params["steps"] == ["1"] or at.query_params["steps"] == "1"
