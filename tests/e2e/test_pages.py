@@ -77,3 +77,21 @@ def test_clicking_the_contour_moves_the_start(server, page):
     # The plot spans [-3, 3]^2: three quarters across, a quarter down is about (1.5, 1.5).
     assert "x0=1.4" in page.url or "x0=1.6" in page.url
     assert "y0=1.4" in page.url or "y0=1.6" in page.url
+
+
+def test_the_sidebar_lists_what_a_link_adjusted(server, page):
+    page.goto(f"{server}/gradient_descent?steps=-5&surface=%3Cscript%3E&zzz=1")
+    wait_idle(page)
+    assert_no_exception(page)
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(
+        has_text="adjusted"
+    )
+    assert box.count() == 1
+    assert "3 adjusted" in box.inner_text()
+    box.locator("summary").click()
+    page.wait_for_timeout(500)
+    grid = box.locator('[data-testid="stDataFrame"]')
+    assert grid.count() == 1
+    assert "zzz" not in page.url  # unknown keys leave the link
+    assert "steps=1" in page.url  # -5 was clamped to the slider's minimum
+    screenshot(page, "link-adjusted")
