@@ -362,11 +362,14 @@ def tensors(res: AEResult) -> dict[str, torch.Tensor]:
 class ResultCache:
     """A bounded, thread-safe memo of ``train`` by config, shared by every session.
 
-    Results are frozen and their arrays read-only, so sharing them is safe."""
+    Results are frozen and their arrays read-only, so sharing them is safe. ``get_or_train``
+    makes identical settings train once even when two sessions ask at the same moment: the
+    second waits for the first instead of training the same model again."""
 
     def __init__(self, max_entries: int = 32) -> None:
         self.max_entries = max_entries
         self._data: OrderedDict[AEConfig, AEResult] = OrderedDict()
+        self._running: dict[AEConfig, threading.Event] = {}  # configs being trained now
         self._lock = threading.Lock()
 
     def get(self, cfg: AEConfig) -> AEResult | None:
@@ -383,6 +386,35 @@ class ResultCache:
             while len(self._data) > self.max_entries:
                 self._data.popitem(last=False)
         return res
+
+    def get_or_train(
+        self,
+        cfg: AEConfig,
+        train_fn: Callable[[AEConfig], AEResult],
+        waiting: Callable[[], None] | None = None,
+        poll_s: float = 0.2,
+    ) -> AEResult:
+        """The cached result, else ``train_fn(cfg)`` stored. If another thread is training the
+        same config, wait for it, calling ``waiting()`` every ``poll_s`` seconds (a caller can
+        raise there to give up). If that other run fails or is cancelled, train here."""
+        while True:
+            with self._lock:
+                if (res := self._data.get(cfg)) is not None:
+                    self._data.move_to_end(cfg)
+                    return res
+                done = self._running.get(cfg)
+                if done is None:
+                    done = self._running[cfg] = threading.Event()
+                    break  # this thread trains
+            while not done.wait(poll_s):
+                if waiting is not None:
+                    waiting()
+        try:
+            return self.put(train_fn(cfg))
+        finally:
+            with self._lock:
+                self._running.pop(cfg, None)
+            done.set()
 
 
 # ---------------------------------------------------------------------------

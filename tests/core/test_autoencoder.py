@@ -2,6 +2,8 @@
 PCA; reparameterisation gradients; determinism; convergence of tiny configs."""
 
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -220,6 +222,64 @@ def test_result_cache_is_bounded(tiny_ae, tiny_vae):
     assert cache.get(tiny_ae.config) is tiny_ae
     cache.put(tiny_vae)
     assert cache.get(tiny_ae.config) is None and cache.get(tiny_vae.config) is tiny_vae
+
+
+def test_identical_configs_train_once_across_threads(tiny_ae):
+    """Two sessions asking for the same config at the same moment: one trains, one waits."""
+    cache, calls, started = A.ResultCache(), [], threading.Event()
+
+    def slow_train(cfg):
+        calls.append(cfg)
+        started.set()
+        time.sleep(0.3)
+        return tiny_ae
+
+    waited = []
+    out = [None, None]
+
+    def ask(slot, wait_cb=None):
+        out[slot] = cache.get_or_train(tiny_ae.config, slow_train, wait_cb, poll_s=0.02)
+
+    first = threading.Thread(target=ask, args=(0,))
+    first.start()
+    assert started.wait(5)
+    second = threading.Thread(target=ask, args=(1, lambda: waited.append(1)))
+    second.start()
+    first.join(5), second.join(5)
+    assert len(calls) == 1 and out[0] is tiny_ae and out[1] is tiny_ae
+    assert len(waited) >= 3  # the waiter polled (and could have been interrupted) meanwhile
+    assert cache.get_or_train(tiny_ae.config, slow_train) is tiny_ae and len(calls) == 1
+
+
+def test_a_cancelled_run_lets_the_waiter_train(tiny_ae):
+    """A run stopped by a newer widget value stores nothing; a waiting session trains."""
+    cache, calls, started, release = A.ResultCache(), [], threading.Event(), threading.Event()
+
+    def cancelled(cfg):
+        calls.append("cancelled")
+        started.set()
+        release.wait(5)
+        raise RuntimeError("stopped by a newer setting")
+
+    def ok(cfg):
+        calls.append("ok")
+        return tiny_ae
+
+    def first():
+        with pytest.raises(RuntimeError):
+            cache.get_or_train(tiny_ae.config, cancelled)
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert started.wait(5)
+    out = []
+    t2 = threading.Thread(
+        target=lambda: out.append(cache.get_or_train(tiny_ae.config, ok, release.set, 0.02))
+    )
+    t2.start()
+    t1.join(5), t2.join(5)
+    assert calls == ["cancelled", "ok"] and out == [tiny_ae]
+    assert cache.get(tiny_ae.config) is tiny_ae
 
 
 @pytest.mark.parametrize(
