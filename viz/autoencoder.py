@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dl_core.autoencoder import AEResult, AESample, PCAComparison, VAESample, latent_range
+from dl_core.autoencoder import (
+    AEResult,
+    AESample,
+    PCAComparison,
+    VAESample,
+    latent_range,
+    reference_gaps,
+)
 from viz.latex import num, signed, vec
 from viz.style import PALETTE, base_layout
 
@@ -267,16 +275,16 @@ def vae_numbers(s: VAESample) -> list[str]:
         rf"z = \mu + \sigma \odot \varepsilon = {_short(s.mu)} + {_short(s.sigma)} \odot "
         rf"{_short(s.eps)} = {_short(s.z)}",
     ]
-    terms = []
-    for i in range(min(L, 4)):
-        terms.append(
-            rf"\tfrac12\big({num(s.sigma[i] ** 2, 3)} + {num(s.mu[i] ** 2, 3)} - 1 "
-            rf"{signed(-s.logvar[i], 3)}\big)"
+    shown = min(L, 4)  # one line per dimension keeps each line inside the page
+    for i in range(shown):
+        lines.append(
+            rf"\mathrm{{KL}}_{{{i + 1}}} = \tfrac12\big({num(s.sigma[i] ** 2, 3)} + "
+            rf"{num(s.mu[i] ** 2, 3)} - 1 {signed(-s.logvar[i], 3)}\big) = {num(s.kl_terms[i], 3)}"
         )
-    more = r" + \dots" if L > 4 else ""
+    more = rf" + \dots\ ({L - shown} \text{{ more}})" if shown < L else ""
     lines.append(
-        rf"\mathrm{{KL}} = {' + '.join(terms)}{more} = "
-        + " + ".join(num(t, 3) for t in s.kl_terms[:4])
+        rf"\mathrm{{KL}} = \textstyle\sum_{{i=1}}^{{{L}}} \mathrm{{KL}}_i = "
+        + " + ".join(num(t, 3) for t in s.kl_terms[:shown])
         + more
         + rf" = {num(s.kl)}"
     )
@@ -293,3 +301,13 @@ def pca_numbers(cmp: PCAComparison) -> str:
         rf"\text{{principal angles}} = ({angles});\qquad \text{{test MSE: PCA}} = "
         rf"{num(cmp.pca_mse)},\ \ \text{{linear AE}} = {num(cmp.ae_mse)}"
     )
+
+
+def gaps_table(*results: AEResult) -> pd.DataFrame:
+    """The "under the hood" table: max |hand-written - torch| per check and model."""
+    rows = [
+        (f"{r.config.kind.upper()}: {check}", f"{gap:.2e}")
+        for r in results
+        for check, gap in reference_gaps(r).items()
+    ]
+    return pd.DataFrame(rows, columns=["check", "max |hand − torch|"])
