@@ -850,10 +850,26 @@ def result_of(net: Net, seconds: float = 0.0) -> Result:
     )  # fmt: skip
 
 
+def dead_layers(net: Net) -> list[int]:
+    """1-based hidden layers in which every neuron outputs exactly 0 on every training
+    point (dead ReLUs): no gradient reaches the layers below, training has stalled."""
+    if net.cfg.activation != "relu" or not net.cfg.hidden:
+        return []
+    outs = net.forward_eval(net.F_train)[1:-1]  # [A_1, ..., A_L], each (N, h_l)
+    return [k for k, A in enumerate(outs, start=1) if not bool((A != 0).any())]
+
+
 def diagnose(net: Net) -> str | None:
-    """A learner-readable explanation of a divergence, or None."""
+    """A learner-readable explanation of a divergence or of a dead network, or None."""
     if net.diverged_at is None:
-        return None
+        if net.step_count == 0 or not (dead := dead_layers(net)):
+            return None
+        which = f"layer {dead[0]}" if len(dead) == 1 else f"layers {', '.join(map(str, dead))}"
+        return (f"Training has stalled: every ReLU in hidden {which} outputs 0 on every training "
+                "point (dead neurons, z < 0 everywhere). ReLU's slope is 0 there, so no gradient "
+                "flows back through it and the layers below cannot learn; the output is a "
+                "constant. Large steps (η) push biases far negative like this: Reset, then "
+                f"lower η{' or use tanh' if net.cfg.batch_norm else ', use tanh or turn on batch norm'}.")  # fmt: skip
     cfg = net.cfg
     msg = f"Training diverged at step {net.diverged_at}: the loss became non-finite (NaN or ∞)"
     if cfg.optimizer != "adam" and cfg.lr >= 0.3:
@@ -976,7 +992,8 @@ class WeightUpdate:
     layer: int  # 1-based
     i: int  # 1-based input index
     j: int  # 1-based unit index
-    step: int  # t, the step that made this update
+    step: int  # the training step that made this update
+    t: int  # Adam's step count (bias correction); restarts when the optimizer changes
     optimizer: str
     lr: float  # eta
     w_old: float
@@ -1007,9 +1024,9 @@ def weight_update(net: Net, layer: int, i: int, j: int) -> WeightUpdate:
     t = max(net.opt_step, 1)
     m, s = float(net.m[k]), float(net.s[k])
     return WeightUpdate(
-        layer, i, j, net.step_count, cfg.optimizer, cfg.lr, w_old, float(net.grad[k]), reg,
-        float(net.v[k]), m, s, m / (1 - cfg.beta1**t), s / (1 - cfg.beta2**t), w_new,
-        w_new - w_old,
+        layer, i, j, net.step_count, net.opt_step, cfg.optimizer, cfg.lr, w_old,
+        float(net.grad[k]), reg, float(net.v[k]), m, s, m / (1 - cfg.beta1**t),
+        s / (1 - cfg.beta2**t), w_new, w_new - w_old,
     )  # fmt: skip
 
 

@@ -192,6 +192,34 @@ def test_weight_update_terms(opt):
         "adam": -u.lr * u.m_hat / (math.sqrt(u.s_hat) + cfg.eps),
     }[opt]
     assert u.delta == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert u.t == (7 if opt == "adam" else 0)
+    if opt == "adam":  # the bias correction shown on the page uses this t
+        assert u.m_hat == pytest.approx(u.m / (1 - cfg.beta1**u.t), rel=1e-12)
+        net.update(replace(net.cfg, optimizer="sgd"))  # a new optimizer starts from t = 0
+        net.update(replace(net.cfg, optimizer="adam"))
+        net.advance(2)
+        assert mlp.weight_update(net, 2, 3, 1).t == 2 and net.step_count == 9
+
+
+def test_dead_relu_network_is_explained_not_silent():
+    """SGD with eta = 10 kills every ReLU of the upper layers in one step: no NaN, no
+    divergence, but no gradient either; the page must say why nothing happens."""
+    cfg = Config(dataset="spiral3", hidden=(8,) * 6, activation="relu", optimizer="sgd", lr=10.0)
+    net = Net(cfg)
+    assert mlp.diagnose(net) is None  # not before training
+    net.advance(51)
+    assert net.diverged_at is None
+    dead = mlp.dead_layers(net)
+    assert dead and dead == list(range(dead[0], 7))  # from some layer up, all dead
+    A = net.forward_eval(net.F_train)[dead[0]]  # (N, 8) outputs of the first dead layer
+    assert float(A.abs().max()) == 0.0
+    assert "stalled" in mlp.diagnose(net) and f"layer{'s' * (len(dead) > 1)} {dead[0]}" in (
+        mlp.diagnose(net)
+    )
+    healthy = Net(replace(cfg, lr=0.03, optimizer="adam"))
+    healthy.advance(50)
+    assert mlp.dead_layers(healthy) == [] and mlp.diagnose(healthy) is None
+    assert mlp.dead_layers(Net(replace(cfg, activation="tanh"))) == []
 
 
 def test_confusion_matrix_and_grid():
