@@ -86,6 +86,7 @@ cfg = RNNConfig(
     clip=clip if clip_on else 0.0, optimizer=optimizer, lr=lr, steps=steps,
 )  # fmt: skip
 st.subheader(f"The {CELL_LABELS[cell]} cell")
+st.plotly_chart(vr.unrolled(cell), key="unrolled")
 for line in vr.EQUATIONS[cell]:
     st.latex(line)
 st.caption(

@@ -251,3 +251,56 @@ def grad_norms(res: RNNResult) -> go.Figure:
     base_layout(fig, "Gradient norm per step", "step", "‖∇L‖ (log scale)", height=320)
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
+
+
+def unrolled(cell: str, T: int = 4) -> go.Figure:
+    """The network unrolled over T steps: one copy of the cell per step, x_t in from
+    below, ŷ_t out on top, h_{t-1} -> h_t (and the LSTM's c_{t-1} -> c_t) to the right.
+    Every copy has the same weights."""
+    fig = go.Figure()
+    color = CELL_COLORS[cell]
+    name = {"rnn": "tanh", "lstm": "LSTM", "gru": "GRU"}[cell]
+    sub = "₀₁₂₃₄₅₆₇₈₉"
+
+    def arrow(x0, y0, x1, y1, text="", dx=0.0, dy=0.0):
+        fig.add_annotation(
+            x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+            showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5, arrowcolor="#444",
+        )  # fmt: skip
+        if text:
+            fig.add_annotation(
+                x=(x0 + x1) / 2 + dx, y=(y0 + y1) / 2 + dy, text=text, showarrow=False,
+                font=dict(size=14),
+            )  # fmt: skip
+
+    lanes = [("h", 0.15)] + ([("c", 0.75)] if cell == "lstm" else [])
+    for t in range(1, T + 1):
+        x = 2.0 * t
+        fig.add_shape(
+            type="rect", x0=x - 0.6, x1=x + 0.6, y0=-0.2, y1=1.0 if cell == "lstm" else 0.5,
+            line=dict(color=color, width=2), fillcolor=color, opacity=0.18, layer="below",
+        )  # fmt: skip
+        fig.add_annotation(x=x, y=0.5 if cell == "lstm" else 0.3, text=f"<b>{name}</b>",
+                           showarrow=False, font=dict(size=14, color=color))  # fmt: skip
+        arrow(x, -1.0, x, -0.2)
+        fig.add_annotation(x=x, y=-1.2, text=f"x{sub[t]}", showarrow=False, font=dict(size=15))
+        top = 1.0 if cell == "lstm" else 0.5
+        arrow(x, top, x, top + 0.8)
+        fig.add_annotation(x=x, y=top + 1.0, text=f"ŷ{sub[t]}", showarrow=False,
+                           font=dict(size=15))  # fmt: skip
+        for lane, y in lanes:
+            arrow(x - 1.4, y, x - 0.6, y, f"{lane}{sub[t - 1]}", dy=0.15)
+    for lane, y in lanes:
+        arrow(2.0 * T + 0.6, y, 2.0 * T + 1.4, y, f"{lane}{sub[T]} …", dx=0.3, dy=0.15)
+    fig.add_annotation(
+        x=T + 1.0, y=-1.65, showarrow=False, font=dict(size=12, color="#555"),
+        text="the same weights W_ih, W_hh, b at every step; backpropagation runs right to left",
+    )  # fmt: skip
+    fig.update_xaxes(visible=False, range=[0.2, 2.0 * T + 2.0])
+    fig.update_yaxes(visible=False, range=[-1.9, (2.2 if cell == "lstm" else 1.7)])
+    fig.update_layout(
+        title=dict(text=f"The {CELL_LABELS[cell]} unrolled over time", x=0, font=dict(size=15)),
+        height=260, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+        showlegend=False,
+    )  # fmt: skip
+    return fig

@@ -19,7 +19,8 @@ def test_default_run_shows_equations_with_numbers_and_three_cell_comparison():
     assert r"c_t = f_t \odot c_{t-1}" in text  # the LSTM equations
     assert r"c_{5,0} = f\,c_{4,0} + i\,g = " in text  # step 5, unit 0, with numbers
     assert not at.warning  # the default converges
-    assert len(at.get("plotly_chart")) >= 7
+    assert len(at.get("plotly_chart")) >= 8
+    assert any("LSTM unrolled over time" in str(c.proto.spec) for c in at.get("plotly_chart"))
     mse = at.metric[0].value
     assert float(mse) <= 1e-3, mse  # the default sine task reaches its target
 
