@@ -79,6 +79,7 @@ BN_EPS = 1e-5  # as nn.BatchNorm1d
 BN_MOMENTUM = 0.1  # as nn.BatchNorm1d
 DIVERGENCE_LIMIT = 1e6  # |sum of parameters| beyond this counts as diverged
 MAX_RECORDS = 2000  # history length; beyond it every other record is dropped
+MAX_BUFFERS = 4  # work buffers kept per batch size; the oldest goes first
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,8 @@ class Net:
 
     def _buf(self, B: int) -> _Buffers:
         if B not in self._buffers:
+            if len(self._buffers) >= MAX_BUFFERS:  # a learner sliding the batch size
+                self._buffers.pop(next(iter(self._buffers)))  # drop the oldest
             self._buffers[B] = _Buffers(self.cfg.sizes, B, self.dtype, self.cfg)
         return self._buffers[B]
 
