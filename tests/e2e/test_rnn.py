@@ -1,4 +1,6 @@
-"""The recurrent-network page in a real browser: the exploding-gradient preset."""
+"""The recurrent-network page in a real browser: the unrolled picture and the equations
+render, the time-step slider redraws the step with new numbers, and the
+exploding-gradient preset shows its lesson and keeps the plots."""
 
 import pytest
 
@@ -7,11 +9,27 @@ from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 pytestmark = pytest.mark.e2e
 
 
-def test_rnn_exploding_preset_shows_lesson_and_keeps_plots(server, page):
+def test_rnn_time_step_slider_and_exploding_preset(server, page):
     page.goto(f"{server}/rnn?cmp=0")
-    wait_idle(page)
+    wait_idle(page, timeout_s=120)
+    assert_no_exception(page)
+    assert page.locator(".js-plotly-plot").filter(has_text="unrolled over time").count() == 1
+    screenshot(page, "rnn-default")
+    before = page.locator(".katex").all_inner_texts()
+    slider = (
+        page.locator('[data-testid="stSlider"]')
+        .filter(has_text="Time step t")
+        .get_by_role("slider")
+    )
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    wait_idle(page, timeout_s=120)
+    assert_no_exception(page)
+    after = page.locator(".katex").all_inner_texts()
+    assert after != before and any("6,0" in a for a in after)  # c_{6,0}, h_{6,0} with numbers
+
     page.get_by_role("button", name="Exploding gradients without clipping").click()
-    wait_idle(page)
+    wait_idle(page, timeout_s=120)
     assert_no_exception(page)
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="diverged at step")
     assert alert.count() >= 1
