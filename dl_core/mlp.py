@@ -871,7 +871,7 @@ def diagnose(net: Net) -> str | None:
         return (f"Training has stalled: every ReLU in hidden {which} outputs 0 on every training "
                 "point (dead neurons, z < 0 everywhere). ReLU's slope is 0 there, so no gradient "
                 "flows back through it and the layers below cannot learn; the output is a "
-                "constant. Large steps (η) push biases far negative like this: Reset, then "
+                "constant. Large steps (η) push biases far negative like this: "
                 f"lower η{' or use tanh' if net.cfg.batch_norm else ', use tanh or turn on batch norm'}.")  # fmt: skip
     cfg = net.cfg
     msg = f"Training diverged at step {net.diverged_at}: the loss became non-finite (NaN or ∞)"

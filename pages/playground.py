@@ -125,7 +125,7 @@ def live() -> None:
         m[3].metric("Test accuracy", f"{h.test_acc[-1]:.1%}")
     if (lesson := mlp.diagnose(net)) is not None:
         st.warning(lesson + " Press Reset to start again.", icon=":material/warning:")
-    left, right = st.columns([3, 2])
+    left, right = st.columns([3, 2] if len(cfg.hidden) >= 4 else [1, 1])  # deep nets need width
     d = net.data
     test_on = st.session_state.get("pg_show_test", False)
     with left:
@@ -165,7 +165,9 @@ px = s3.slider("Point x₁", -6.0, 6.0, 1.0, 0.1, key="pg_px")
 py = s4.slider("Point x₂", -6.0, 6.0, -2.0, 0.1, key="pg_py")
 for line in vp.neuron_latex(cfg, mlp.neuron(net, layer, unit, (px, py))):
     st.latex(line)
-if net.step_count > 0:
+if net.diverged_at is not None:
+    st.caption("Training diverged: these are the last finite weights, from before the bad step.")
+elif net.step_count > 0:
     src = st.selectbox("The update of its incoming weight from input", range(1, cfg.sizes[layer - 1] + 1),
                        key="pg_src", format_func=lambda i: vp.input_label(cfg, layer, i))  # fmt: skip
     u = mlp.weight_update(net, layer, src, unit)

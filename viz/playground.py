@@ -71,8 +71,9 @@ def decision_map(
         _points(fig, cfg, X_test, y_test, "test", TEST_SYMBOL)
     base_layout(fig, title, "x₁", "x₂", height=430)
     fig.update_xaxes(range=[-EXTENT, EXTENT], constrain="domain", showgrid=False, zeroline=False)
+    # constrain="domain" on both: the square shrinks its box instead of stretching the y range
     fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", showgrid=False, zeroline=False,
-                     autorange=False)  # fmt: skip
+                     autorange=False, constrain="domain")  # fmt: skip
     return fig
 
 
@@ -108,7 +109,9 @@ def loss_curves(epoch, train_loss, test_loss, diverged_at: int | None = None) ->
     fig.add_trace(
         go.Scatter(x=epoch, y=test_loss, name="test loss", line=dict(color=PALETTE[3], dash="dot"))
     )
-    base_layout(fig, "Loss (data term, without the penalty)", "epoch", "loss", height=300)
+    base_layout(
+        fig, "Loss (data term, without the penalty)", "epoch", "loss (log scale)", height=300
+    )
     fig.update_yaxes(type="log")
     return fig
 
@@ -360,7 +363,9 @@ def update_latex(u: WeightUpdate) -> list[str]:
     else:
         lines += [
             rf"m \leftarrow \beta_1 m + (1-\beta_1) g = {num(u.m)}, \qquad s \leftarrow \beta_2 s + (1-\beta_2) g^2 = {num(u.s)}",
-            rf"\hat m = \frac{{m}}{{1-\beta_1^{{t}}}} = {num(u.m_hat)},\qquad \hat s = \frac{{s}}{{1-\beta_2^{{t}}}} = {num(u.s_hat)}",
+            rf"\hat m = \frac{{m}}{{1-\beta_1^{{t}}}} = {num(u.m_hat)},\qquad \hat s = \frac{{s}}{{1-\beta_2^{{t}}}} = {num(u.s_hat)}\qquad (t = {u.t})",
             rf"{w} \leftarrow {w} - \eta\,\frac{{\hat m}}{{\sqrt{{\hat s}}+\epsilon}} = {num(u.w_old)} - {num(u.lr)}\cdot\frac{{{num(u.m_hat)}}}{{{num(abs(u.s_hat) ** 0.5)} + \epsilon}} = {num(u.w_new)}",
         ]
+    # four digits of w can hide a small step; float32 weights: trust 3 digits of the difference
+    lines.append(rf"\Delta {w} = {w}^{{\text{{new}}}} - {w}^{{\text{{old}}}} = {num(u.delta, 3)}")
     return lines  # fmt: skip

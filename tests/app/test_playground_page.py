@@ -32,6 +32,7 @@ def test_default_run_trains_when_ticked():
     assert metric(at, "Epoch") == "300.0"
     assert float(metric(at, "Test accuracy").rstrip("%")) >= 95
     assert r"\hat m = \frac{m}{1-\beta_1^{t}}" in latex_text(at)  # the Adam update of one weight
+    assert r"(t = 300)" in latex_text(at) and r"\Delta w^{(" in latex_text(at)
     assert at.session_state["pg_net"] is net  # a rerun keeps the trained network
 
 
@@ -102,6 +103,18 @@ def test_divergence_is_a_lesson_with_plots_kept():
     assert_ok(at)
     assert any("diverged at step" in w.value for w in at.warning)
     assert len(at.get("plotly_chart")) == 3
+    assert any("last finite weights" in c.value for c in at.caption)  # no NaN update shown
+    assert not any(r"\leftarrow" in x.value for x in at.latex)
+
+
+def test_dead_relu_network_is_a_lesson_with_plots_kept():
+    query = {"data": "spiral3", "layers": "6", "act": "relu", "opt": "sgd", "lr": "10"}
+    at = run_page(PAGE, query=query)
+    at.session_state["pg_net"].advance(51)  # one step at eta = 10 kills the upper layers
+    at.run()
+    assert_ok(at)
+    assert any("stalled" in w.value and "dead" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 4  # network, map, loss, confusion matrix
 
 
 def test_hostile_query_string_is_clamped():
