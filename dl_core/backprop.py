@@ -642,14 +642,16 @@ def eps_sweep(cfg: TinyConfig, kink: bool = False) -> dict[str, np.ndarray]:
     Returns {"eps": (E,), "float64": (E,), "float32": (E,)}: large eps suffers
     from truncation (and kinks), small eps from rounding, worse in float32."""
     out = {"eps": np.array(EPS_SWEEP)}
-    for dt in DTYPES:
-        errs = []
-        for e in EPS_SWEEP:
-            p, x, y, _, loss_of_theta = _check_setup(cfg, e, dt, kink)
-            _, _, bwd = hand_gradients(p, x, y, cfg.activation, cfg.loss)
-            fd = central_difference(loss_of_theta, p.flat(), e, batched=True)
-            errs.append(rel_error(bwd.grads().flat().double().numpy(), fd.double().numpy()).max())
-        out[dt] = np.array(errs)
+    with _one_thread(torch.device("cpu")):  # 24 tiny checks: 3-4x faster than on two threads
+        for dt in DTYPES:
+            errs = []
+            for e in EPS_SWEEP:
+                p, x, y, _, loss_of_theta = _check_setup(cfg, e, dt, kink)
+                _, _, bwd = hand_gradients(p, x, y, cfg.activation, cfg.loss)
+                fd = central_difference(loss_of_theta, p.flat(), e, batched=True)
+                h = bwd.grads().flat().double().numpy()
+                errs.append(rel_error(h, fd.double().numpy()).max())
+            out[dt] = np.array(errs)
     return out
 
 
