@@ -20,7 +20,7 @@ from dl_core.autoencoder import (
 from viz.latex import num, signed, vec
 from viz.style import PALETTE, base_layout
 
-DIGIT_COLORS = (*PALETTE[:7], "#999999", "#882255", "#44AA99")  # one per class 0..9
+DIGIT_COLORS = (*PALETTE[:7], "#999999", "#882255", "#000000")  # one per class 0..9, distinct
 CLICK_GRID = 41  # invisible markers per axis that make empty parts of the scatter clickable
 INK = [[0.0, "#ffffff"], [1.0, "#111111"]]  # 0 = paper, 1 = ink
 
