@@ -25,7 +25,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -62,6 +62,17 @@ LOSS_LIMIT = 1e6  # a training loss beyond this counts as diverged
 CUDA_MIN_WORK = (
     2_000_000  # batch * length * hidden**2 below this trains on the CPU (see pick_device)
 )
+
+
+WORK_BUDGET = 600_000  # RNNConfig.work of one run the app allows: ~8 s on 2 CPU threads
+
+
+def within_budget(cfg: RNNConfig) -> RNNConfig:
+    """The same config with its steps cut so that ``cfg.work <= WORK_BUDGET`` (a learner's
+    link or slider cannot stall a shared server). The default uses 1.3 % of the budget."""
+    per_step = cfg.work / cfg.steps
+    cap = max(1, int(WORK_BUDGET // per_step))
+    return cfg if cfg.steps <= cap else replace(cfg, steps=cap)
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,12 @@ class RNNConfig:
         if self.task == "reber":
             return seq.MAX_REBER_LEN - 1
         return self.seq_len
+
+    @property
+    def work(self) -> float:
+        """Training cost in units of one step of a length-1 sequence with H = 32: time
+        steps x (1 + (H/32)^2) per optimizer step (per-op overhead plus the H x H matmuls)."""
+        return self.steps * self.length * (1 + (self.hidden / 32) ** 2)
 
     @property
     def n_in(self) -> int:

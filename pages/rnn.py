@@ -85,6 +85,14 @@ cfg = RNNConfig(
     task=task, cell=cell, hidden=hidden, seq_len=seq_len, gap=gap, noise=noise, bptt=bptt,
     clip=clip if clip_on else 0.0, optimizer=optimizer, lr=lr, steps=steps,
 )  # fmt: skip
+if (cfg := rnn.within_budget(asked := cfg)) != asked:
+    st.info(
+        f"Training is capped at **{cfg.steps} steps** for H = {hidden} and sequences of "
+        f"{cfg.length} steps (you asked for {asked.steps}): this server shares its CPU with "
+        "other learners, so one run may cost at most about 8 seconds. A smaller H or T allows "
+        "more steps.",
+        icon=":material/speed:",
+    )
 st.subheader(f"The {CELL_LABELS[cell]} cell")
 st.plotly_chart(vr.unrolled(cell), key="unrolled")
 for line in vr.EQUATIONS[cell]:

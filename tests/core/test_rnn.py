@@ -236,3 +236,20 @@ def test_bench_record():
     assert rec["reached"] == (rec["value"] <= 1e-3)
     assert rec["reached"], rec
     assert rec["steps"] == RNNConfig().steps
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [dict(), dict(hidden=128, seq_len=120, steps=3000), dict(task="memory", gap=100, steps=3000),
+     dict(task="reber", hidden=96, steps=3000), dict(hidden=1, seq_len=2, steps=3000)],
+)  # fmt: skip
+def test_within_budget_caps_the_work_of_any_run(kw):
+    cfg = RNNConfig(**kw)
+    capped = rnn.within_budget(cfg)
+    assert capped.work <= rnn.WORK_BUDGET
+    assert capped.steps >= 1
+    assert replace(capped, steps=cfg.steps) == cfg  # only the steps change
+    if cfg.work <= rnn.WORK_BUDGET:
+        assert capped == cfg  # a run within the budget is untouched (the default among them)
+    else:
+        assert (capped.steps + 1) * cfg.work / cfg.steps > rnn.WORK_BUDGET  # the largest cap
