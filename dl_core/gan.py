@@ -437,21 +437,33 @@ def generator_gradients(D: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.nd
 
 @dataclass(frozen=True)
 class MinimaxNumbers:
-    """The value of the game on one batch (the page writes these into the formula)."""
+    """The value of the game on one batch (the page writes these into the formula), and
+    the losses of the variant actually trained, from the same logits."""
 
     B: int  # batch size
-    mean_log_D_real: float  # (1/B) sum log D(x_i)
+    mean_log_D_real: float  # (1/B) sum log D(x_i), D = sigmoid(a)
     mean_log_1m_D_fake: float  # (1/B) sum log(1 - D(G(z_i)))
     V: float  # the sum of the two: the value of the game on this batch
-    L_D: float  # the discriminator's loss, -V for the sigmoid losses
+    L_D: float  # -V: the discriminator's loss for the minimax and non-saturating variants
     L_G_minimax: float  # = mean_log_1m_D_fake
     L_G_ns: float  # -(1/B) sum log D(G(z_i))
     D_real: np.ndarray  # (B,) D(x_i)
     D_fake: np.ndarray  # (B,) D(G(z_i))
+    loss: str = "nonsaturating"  # the variant trained
+    mean_a_real: float = 0.0  # (1/B) sum a(x_i): D's raw output (logit, LSGAN score, critic)
+    mean_a_fake: float = 0.0  # (1/B) sum a(G(z_i))
+    ls_real: float = 0.0  # 1/2 (1/B) sum (a(x_i) - 1)^2 (the least-squares terms)
+    ls_fake: float = 0.0  # 1/2 (1/B) sum a(G(z_i))^2
+    L_D_trained: float = 0.0  # d_loss(loss, a_real, a_fake) (WGAN: without the penalty)
+    L_G_trained: float = 0.0  # g_loss(loss, a_fake)
 
 
-def minimax_numbers(a_real: torch.Tensor, a_fake: torch.Tensor) -> MinimaxNumbers:
-    """The terms of V(D, G) for logits a_real (B,), a_fake (B,)."""
+def minimax_numbers(
+    a_real: torch.Tensor, a_fake: torch.Tensor, loss: str = "nonsaturating"
+) -> MinimaxNumbers:
+    """The terms of V(D, G) for D's raw outputs a_real (B,), a_fake (B,), read as logits,
+    and the losses of ``loss`` from the same outputs."""
+    check_choice("loss", loss, LOSSES)
     with torch.no_grad():
         a_real, a_fake = a_real.flatten().double().cpu(), a_fake.flatten().double().cpu()
         lr_ = float(-F.softplus(-a_real).mean())
@@ -466,7 +478,27 @@ def minimax_numbers(a_real: torch.Tensor, a_fake: torch.Tensor) -> MinimaxNumber
             L_G_ns=float(F.softplus(-a_fake).mean()),
             D_real=torch.sigmoid(a_real).numpy(),
             D_fake=torch.sigmoid(a_fake).numpy(),
+            loss=loss,
+            mean_a_real=float(a_real.mean()),
+            mean_a_fake=float(a_fake.mean()),
+            ls_real=float(0.5 * ((a_real - 1) ** 2).mean()),
+            ls_fake=float(0.5 * (a_fake**2).mean()),
+            L_D_trained=float(d_loss(loss, a_real, a_fake)),
+            L_G_trained=float(g_loss(loss, a_fake)),
         )
+
+
+def batch_numbers(state: GanState) -> MinimaxNumbers | None:
+    """The minimax terms of the last training batch (its real x and its noise z) under the
+    current D and G, so every number on the page comes from one pair of networks. None
+    before the first step."""
+    if state.last_X is None:
+        return None
+    with torch.no_grad():
+        fake = forward(state.G, state.last_Z)[-1]  # (B, 2)
+        a = forward(state.D, torch.cat([state.last_X, fake]))[-1][:, 0]  # (2B,)
+        B = state.last_X.shape[0]
+        return minimax_numbers(a[:B], a[B:], state.cfg.loss)
 
 
 # ---------------------------------------------------------------------------
@@ -586,8 +618,8 @@ class GanState:
     modes: list[int] = field(default_factory=list)
     quality: list[float] = field(default_factory=list)
     js: list[float] = field(default_factory=list)
-    last_a_real: torch.Tensor | None = None  # (B,) logits of the last batch
-    last_a_fake: torch.Tensor | None = None  # (B,)
+    last_X: torch.Tensor | None = None  # (B, 2) real samples of the last generator step
+    last_Z: torch.Tensor | None = None  # (B, n_z) its noise
     y: torch.Tensor | None = None  # (2B, 1) labels of a D batch: 1 real, 0 fake
     seconds: float = 0.0  # wall time spent in advance()
 
@@ -712,7 +744,6 @@ def _record(state: GanState, a_ds: list[torch.Tensor], a_gs: list[torch.Tensor])
     state.g_loss += block[1].tolist()
     state.log_D_real += block[2].tolist()
     state.log_1m_D_fake += block[3].tolist()
-    state.last_a_real, state.last_a_fake = a_ds[-1][:B, 0], a_gs[-1][:, 0]
 
 
 def generate(state: GanState, n: int, seed: int = 12345) -> tuple[torch.Tensor, torch.Tensor]:
@@ -782,6 +813,7 @@ def advance(state: GanState, n: int, use_autograd: bool = False) -> GanState:
                     a_gs.append(a_g)
             with torch.no_grad():
                 _record(state, a_ds, a_gs)
+                state.last_X, state.last_Z = X[-1, -1], Z[-1, -1]  # (B, 2), (B, n_z)
                 state.step += k
                 done += k
                 bad = _first_bad(state, k)
@@ -884,7 +916,7 @@ class Snapshot:
     noise_lines: list[np.ndarray]  # each (P, 2): a line of the noise grid mapped through G
     js: float  # JS(p_data, p_g) on the grid, nats
     coverage: Coverage
-    numbers: MinimaxNumbers | None  # the last training batch's minimax terms
+    numbers: MinimaxNumbers | None  # the last training batch's terms, current D and G
 
 
 def noise_grid_lines(kind: str, dim: int, lines: int = 9, points: int = 41) -> list[torch.Tensor]:
@@ -928,9 +960,7 @@ def snapshot(state: GanState, n: int = 512, grid: int = 48) -> Snapshot:
             forward(state.G, z.to(dev))[-1].cpu().numpy()
             for z in noise_grid_lines(c.noise, c.noise_dim)
         ]
-        numbers = None
-        if state.last_a_real is not None:
-            numbers = minimax_numbers(state.last_a_real, state.last_a_fake)
+        numbers = batch_numbers(state)
         return Snapshot(
             step=state.step,
             axis=axis.numpy(),

@@ -82,7 +82,7 @@ if "gan_state" not in st.session_state or st.session_state["gan_state"].cfg != c
 st.session_state.setdefault("gan_playing", False)
 playing = st.session_state["gan_playing"]
 
-c1, c2, c3, c4 = st.columns([1, 1, 1, 3])
+c1, c2, c3 = st.columns(3)
 c1.button(
     "Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
     on_click=lambda: st.session_state.update(gan_playing=not playing), use_container_width=True,
@@ -91,9 +91,9 @@ c2.button(
     "Step", icon=":material/skip_next:", on_click=tick, args=(per_tick,), use_container_width=True
 )
 c3.button("Reset", icon=":material/restart_alt:", on_click=reset, use_container_width=True)
-layers = c4.multiselect(
-    "Layers", vg.LAYERS, default=["real", "fake", "D(x)", "arrows"], key="layers",
-    format_func=vg.LAYER_LABELS.get, label_visibility="collapsed",
+layers = st.multiselect(
+    "Layers of the view", vg.LAYERS, default=["real", "fake", "D(x)", "arrows"], key="layers",
+    format_func=vg.LAYER_LABELS.get,
 )  # fmt: skip
 
 
@@ -136,7 +136,8 @@ def live() -> None:
         for line in vg.minimax_latex(m):
             st.latex(line)
         st.markdown(
-            f"These are the {m.B} real and {m.B} generated samples of step {state.step}. "
+            f"These are the {m.B} real samples and the {m.B} noise draws of step {state.step}, "
+            f"under the current $D$ and $G$. {vg.variant_note(cfg.loss)} "
             "Early on $D$ easily spots the fakes, so $D(G(z)) \\approx 0$ and "
             "$\\log(1 - D(G(z)))$ is flat there: the minimax generator loss **saturates** and "
             "G gets almost no gradient. The non-saturating loss $-\\log D(G(z))$ has the same "

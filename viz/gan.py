@@ -193,12 +193,43 @@ def generator_gradient_figure(D_fake: np.ndarray | None) -> go.Figure:
 
 
 def minimax_latex(m: MinimaxNumbers) -> list[str]:
-    """The value of the game and both generator losses with this batch's numbers."""
-    return [
+    """The value of the game and the generator losses with this batch's numbers; for the
+    least-squares and Wasserstein variants, also the losses they actually train."""
+    lines = [
         rf"V(D, G) = \underbrace{{\tfrac1B \textstyle\sum_i \log D(x_i)}}_{{{num(m.mean_log_D_real)}}}"
         rf" + \underbrace{{\tfrac1B \textstyle\sum_i \log\big(1 - D(G(z_i))\big)}}_{{{num(m.mean_log_1m_D_fake)}}}"
         rf" = {num(m.V)}",
-        rf"L_D = -V = {num(m.L_D)} \qquad (\text{{at equilibrium }} -V = \log 4 = 1.386)",
         rf"L_G^{{\text{{minimax}}}} = \tfrac1B \textstyle\sum_i \log\big(1 - D(G(z_i))\big) = {num(m.L_G_minimax)},"
         rf"\qquad L_G^{{\text{{NS}}}} = -\tfrac1B \textstyle\sum_i \log D(G(z_i)) = {num(m.L_G_ns)}",
-    ]
+    ]  # fmt: skip
+    if m.loss in ("minimax", "nonsaturating"):
+        lines.insert(
+            1, rf"L_D = -V = {num(m.L_D)} \qquad (\text{{at equilibrium }} -V = \log 4 = 1.386)"
+        )
+    elif m.loss == "least_squares":
+        lines += [
+            rf"\text{{trained: }} L_D = \underbrace{{\tfrac{{1}}{{2B}} \textstyle\sum_i (a(x_i) - 1)^2}}_{{{num(m.ls_real)}}}"
+            rf" + \underbrace{{\tfrac{{1}}{{2B}} \textstyle\sum_i a(G(z_i))^2}}_{{{num(m.ls_fake)}}} = {num(m.L_D_trained)}",
+            rf"\text{{trained: }} L_G = \tfrac{{1}}{{2B}} \textstyle\sum_i (a(G(z_i)) - 1)^2 = {num(m.L_G_trained)}",
+        ]  # fmt: skip
+    else:
+        lines += [
+            rf"\text{{trained: }} L_D = \underbrace{{\tfrac1B \textstyle\sum_i a(G(z_i))}}_{{{num(m.mean_a_fake)}}}"
+            rf" - \underbrace{{\tfrac1B \textstyle\sum_i a(x_i)}}_{{{num(m.mean_a_real)}}} + \lambda\,\mathrm{{GP}}"
+            rf" = {num(m.L_D_trained)} + \lambda\,\mathrm{{GP}}",
+            rf"\text{{trained: }} L_G = -\tfrac1B \textstyle\sum_i a(G(z_i)) = {num(m.L_G_trained)}",
+        ]  # fmt: skip
+    return lines
+
+
+def variant_note(loss: str) -> str:
+    """What the V(D, G) numbers mean for the loss being trained (markdown)."""
+    if loss in ("minimax", "nonsaturating"):
+        trained = r"$L_G^{\text{minimax}}$" if loss == "minimax" else r"$L_G^{\text{NS}}$"
+        return f"This run trains $D$ on $L_D = -V$ and $G$ on {trained}."
+    kind = "least-squares score" if loss == "least_squares" else "critic value"
+    return (
+        f"This run does **not** play the minimax game: $D$'s raw output $a(x)$ is a {kind}, "
+        "not a logit, and the two networks minimise the losses marked *trained*. $V(D, G)$ "
+        r"above reads $D = \sigma(a)$ only to compare with the original game."
+    )

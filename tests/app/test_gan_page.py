@@ -1,8 +1,11 @@
 """AppTest of the GAN page: defaults, stepping (fragments do not tick in AppTest,
 so the Step button and the page's tick run the training), extremes, presets, URL."""
 
+import re
+
 import pytest
 
+from dl_core import gan
 from tests.app.conftest import assert_ok, run_page
 
 PAGE = "pages/gan.py"
@@ -16,6 +19,17 @@ def button(at, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+NUMBER = r"(-?[\d.]+)(?:\\times 10\^\{(-?\d+)\})?"
+
+
+def numbers_in(latex: str) -> list[float]:
+    """The numbers under the underbraces, then the one after the last '='."""
+    found = re.findall(r"\}_\{" + NUMBER + r"\}", latex) + re.findall(
+        r"= " + NUMBER + r"\s*(?:\$\$)?\s*$", latex
+    )
+    return [float(m) * 10 ** int(e or 0) for m, e in found]
+
+
 def test_default_run_then_step_shows_the_batch_numbers():
     at = run_page(PAGE)
     assert_ok(at)
@@ -27,6 +41,17 @@ def test_default_run_then_step_shows_the_batch_numbers():
     assert state.step == 20
     text = latex_text(at)
     assert r"\underbrace" in text and "V(D^*, G)" in text  # the minimax numbers and D*
+    # V = mean log D(x) + mean log(1 - D(G(z))), as shown (4 significant digits each)
+    mean_log_d, mean_log_1m, value = numbers_in(
+        next(x.value for x in at.latex if r"V(D, G) = \underbrace" in x.value)
+    )
+    assert (
+        mean_log_d < 0
+        and mean_log_1m < 0
+        and value == pytest.approx(mean_log_d + mean_log_1m, abs=2e-3)
+    )
+    m = gan.batch_numbers(state)  # the page shows the current networks on the last batch
+    assert value == pytest.approx(m.V, abs=1e-3) and r"L_D = -V = " in text
     assert len(at.get("plotly_chart")) >= 5
     assert not at.warning
 
@@ -121,3 +146,25 @@ def test_hostile_query_string_is_clamped():
     cfg = at.session_state["gan_state"].cfg
     assert cfg.d_lr == 1.0 and cfg.g_lr == 1e-5 and cfg.g_hidden == (128, 128)
     assert cfg.target == "ring" and cfg.loss == "nonsaturating" and cfg.d_steps == 1
+
+
+@pytest.mark.parametrize("loss", ["least_squares", "wgan_gp"])
+def test_other_losses_show_the_losses_they_train(loss):
+    at = run_page(PAGE, state={"loss": loss, "spt": 5})
+    button(at, "Step").click().run()
+    assert_ok(at)
+    text = latex_text(at)
+    assert r"L_D = -V" not in text  # not true for these losses
+    m = gan.batch_numbers(at.session_state["gan_state"])
+    shown_d = numbers_in(next(x.value for x in at.latex if r"trained: } L_D" in x.value))
+    shown_g = numbers_in(next(x.value for x in at.latex if r"trained: } L_G" in x.value))
+    if loss == "least_squares":
+        ls_real, ls_fake, total = shown_d
+        assert total == pytest.approx(ls_real + ls_fake, abs=2e-3)
+        assert total == pytest.approx(m.L_D_trained, rel=1e-3, abs=1e-4)
+    else:  # the penalty term is not shown as a number; the rest is
+        fake, real = shown_d[:2]
+        assert fake == pytest.approx(m.mean_a_fake, rel=1e-3, abs=1e-4)
+        assert real == pytest.approx(m.mean_a_real, rel=1e-3, abs=1e-4)
+    assert shown_g[-1] == pytest.approx(m.L_G_trained, rel=1e-3, abs=1e-4)
+    assert any("does **not** play the minimax game" in md.value for md in at.markdown)

@@ -92,6 +92,47 @@ def test_minimax_numbers_add_up():
     np.testing.assert_allclose(m.D_fake, 0.25)
 
 
+def test_variant_numbers_hand_computed():
+    ar, af = torch.tensor([0.5, 1.5]), torch.tensor([-1.0, 0.0])
+    ls = gan.minimax_numbers(ar, af, "least_squares")
+    # 1/2 mean((-0.5)^2, 0.5^2) = 0.125; 1/2 mean(1, 0) = 0.25; L_G = 1/2 mean(4, 1) = 1.25
+    assert (ls.ls_real, ls.ls_fake) == (pytest.approx(0.125), pytest.approx(0.25))
+    assert ls.L_D_trained == pytest.approx(0.375) and ls.L_G_trained == pytest.approx(1.25)
+    w = gan.minimax_numbers(ar, af, "wgan_gp")
+    assert (w.mean_a_real, w.mean_a_fake) == (pytest.approx(1.0), pytest.approx(-0.5))
+    assert w.L_D_trained == pytest.approx(-1.5) and w.L_G_trained == pytest.approx(0.5)
+    ns = gan.minimax_numbers(ar, af, "nonsaturating")
+    assert ns.L_D_trained == pytest.approx(ns.L_D) and ns.L_G_trained == pytest.approx(ns.L_G_ns)
+    mm = gan.minimax_numbers(ar, af, "minimax")
+    assert mm.L_G_trained == pytest.approx(mm.L_G_minimax)
+    with pytest.raises(ValueError):
+        gan.minimax_numbers(ar, af, "hinge")
+
+
+@pytest.mark.parametrize("loss", ["nonsaturating", "least_squares"])
+def test_batch_numbers_come_from_the_current_networks(loss):
+    """The page's numbers: the last batch's real x and noise z under the current D and G,
+    checked against torch.nn copies of both networks and F.binary_cross_entropy."""
+    state = gan.init_state(dataclasses.replace(GanConfig.tiny(), loss=loss), "cpu")
+    assert gan.batch_numbers(state) is None
+    gan.advance(state, 30)
+    m = gan.batch_numbers(state)
+    G, D = gan.torch_module(state.G), gan.torch_module(state.D)
+    with torch.no_grad():
+        a_real = D(state.last_X)[:, 0].double()
+        a_fake = D(G(state.last_Z))[:, 0].double()
+    B = state.cfg.batch_size
+    assert m.B == B and state.last_Z.shape == (B, state.cfg.noise_dim)
+    bce = F.binary_cross_entropy_with_logits
+    v = -(bce(a_real, torch.ones(B, dtype=torch.float64)) + bce(a_fake, torch.zeros(B).double()))
+    value = m.V
+    assert value == pytest.approx(float(v), abs=1e-5)
+    assert m.L_D_trained == pytest.approx(float(gan.d_loss(loss, a_real, a_fake)), abs=1e-5)
+    assert m.L_G_trained == pytest.approx(float(gan.g_loss(loss, a_fake)), abs=1e-5)
+    # one step of training changed little: the numbers sit near the recorded losses
+    assert m.L_D_trained == pytest.approx(state.d_loss[-1], abs=0.1)
+
+
 # ---------------------------------------------------------------- nets and optimizers
 
 
