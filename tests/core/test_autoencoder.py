@@ -388,3 +388,11 @@ def test_linear_autoencoder_finds_the_pca_subspace(linear_ae):
     # PCA is the optimum; the trained linear AE reaches it within 1%.
     assert cmp.pca_mse <= cmp.ae_mse * 1.001
     assert cmp.ae_mse == pytest.approx(cmp.pca_mse, rel=0.01)
+
+
+def test_reference_gaps_of_a_diverged_vae_are_nan_not_an_exception():
+    """Found by the all-maximum link (lr = 1): torch.distributions refused NaN means."""
+    res = A.train(A.AEConfig.tiny("vae", lr=1.0, hidden=64))
+    assert res.diverged_at is not None
+    gaps = A.reference_gaps(res)
+    assert len(gaps) == 4 and all(math.isnan(v) for v in gaps.values())
