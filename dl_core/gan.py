@@ -897,6 +897,24 @@ def collapse_note(state: GanState) -> str | None:
     )
 
 
+def thin(values, max_points: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:
+    """A long per-step history (K,) as at most ``max_points`` block means: (steps (n,) at
+    the centre of each block, counted from 1, means (n,), block length k). A live chart of
+    20,000 steps would otherwise send 20,000 points per curve with every frame."""
+    y = np.asarray(values, dtype=np.float64)
+    K = len(y)
+    k = max(1, math.ceil(K / max(1, max_points)))
+    if k == 1:
+        return np.arange(1, K + 1, dtype=np.float64), y, 1
+    n = K // k  # full blocks; a shorter last block keeps the newest steps on the chart
+    means = y[: n * k].reshape(n, k).mean(1)
+    steps = np.arange(n) * k + (k + 1) / 2
+    if n * k < K:
+        means = np.append(means, y[n * k :].mean())
+        steps = np.append(steps, (n * k + 1 + K) / 2)
+    return steps, means, k
+
+
 # ---------------------------------------------------------------------------
 # Snapshot: everything the live view draws, as numpy arrays
 # ---------------------------------------------------------------------------

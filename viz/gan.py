@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dl_core.gan import VIEW, MinimaxNumbers, Snapshot, generator_gradients
+from dl_core.gan import VIEW, MinimaxNumbers, Snapshot, generator_gradients, thin
 from viz.latex import num
 from viz.style import PALETTE, base_layout
 
@@ -23,6 +23,7 @@ LAYER_LABELS = {
 # form, e.g. title=dict(text=...)), and take numpy arrays, not lists. Layouts are
 # still validated (base_layout relies on its "xaxis_title" shorthand).
 FAST = {"_validate": False}
+MAX_CURVE_POINTS = 1000  # points per loss curve in a live frame
 D_SCALE = [[0.0, "#c51b7d"], [0.5, "#f7f7f7"], [1.0, "#4d9221"]]  # fake-ish ... real-ish
 
 
@@ -117,21 +118,21 @@ def dstar_figure(snap: Snapshot, wgan: bool = False) -> go.Figure:
 def loss_figure(
     d_loss: list[float], g_loss: list[float], log_d: list[float], log_1m: list[float]
 ) -> go.Figure:
-    steps = np.arange(1, len(d_loss) + 1)
-    d_loss, g_loss, log_d, log_1m = (np.asarray(v) for v in (d_loss, g_loss, log_d, log_1m))
-    fig = go.Figure()
+    fig, k = go.Figure(), 1
     for y, name, color, dash in (
         (d_loss, "D loss L_D", REAL, None),
         (g_loss, "G loss L_G", FAKE, None),
         (log_d, "mean log D(x)", PALETTE[0], "dot"),
         (log_1m, "mean log(1 − D(G(z)))", PALETTE[1], "dot"),
     ):
+        steps, y, k = thin(y, MAX_CURVE_POINTS)  # long runs: block means, a light frame
         fig.add_trace(
             go.Scatter(
                 **FAST, x=steps, y=y, name=name, line=dict(color=color, width=1.5, dash=dash)
             )
         )
-    base_layout(fig, "Losses per generator step", "generator step", "loss / log-probability", 420)
+    title = "Losses per generator step" + (f" (means of {k} steps)" if k > 1 else "")
+    base_layout(fig, title, "generator step", "loss / log-probability", 420)
     return _legend_below(fig)
 
 

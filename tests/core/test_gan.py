@@ -248,6 +248,19 @@ def test_real_samples_cover_every_target(target):
     assert cov.quality > 0.97  # 98.9 % of a 2-D Gaussian lies within 3 sigma
 
 
+def test_thin_keeps_short_histories_and_averages_long_ones():
+    steps, y, k = gan.thin([3.0, 1.0, 2.0], 10)
+    np.testing.assert_array_equal(steps, [1, 2, 3])
+    np.testing.assert_array_equal(y, [3, 1, 2])
+    assert k == 1
+    steps, y, k = gan.thin(np.arange(1, 11, dtype=float), 4)  # steps 1..10 valued 1..10
+    assert k == 3 and len(y) <= 4
+    np.testing.assert_allclose(y, [2, 5, 8, 10])  # blocks 1-3, 4-6, 7-9, then 10 alone
+    np.testing.assert_allclose(steps, [2, 5, 8, 10])
+    steps, y, k = gan.thin(np.ones(20_000), 1000)
+    assert len(y) == 1000 and k == 20 and steps[-1] == pytest.approx(19_990.5)
+
+
 # ---------------------------------------------------------------- training
 
 
