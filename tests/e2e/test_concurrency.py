@@ -48,3 +48,28 @@ def test_same_settings_give_the_same_numbers_in_every_session(server, browser, s
     finally:
         for ctx, _ in sessions:
             ctx.close()
+
+
+def test_learners_on_different_pages_with_different_settings_at_once(server, browser):
+    """A classroom: every page open at the same moment, each with its own settings."""
+    links = {
+        "gradient_descent": "?lr=0.3&surface=rosenbrock",
+        "backprop": "?arch=2-3-2-1",
+        "playground": "?data=spiral&layers=3",
+        "cnn": "?epochs=5&filters=8",
+        "rnn": "?cell=gru&hidden=16",
+        "autoencoder": "?steps=200",
+        "gan": "?target=grid",
+        "regression": "",
+        "home": "",
+    }
+    specs = [s for s in available() if s.url_path in links]
+    sessions = [_open(browser, f"{server}/{s.url_path}{links[s.url_path]}") for s in specs]
+    try:
+        for spec, (_, pg) in zip(specs, sessions):
+            wait_idle(pg, timeout_s=180)
+            assert_no_exception(pg)
+            assert pg.locator("h1").count() >= 1, spec.url_path
+    finally:
+        for ctx, _ in sessions:
+            ctx.close()
