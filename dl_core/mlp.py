@@ -74,6 +74,7 @@ MAX_LAYERS = 6  # hidden layers
 MAX_NEURONS = 16  # per hidden layer (TensorFlow Playground allows 8)
 MAX_POINTS = data2d.MAX_POINTS
 MAX_STEPS = 50_000  # for one call of train() or advance()
+MAX_PLAY_STEPS = 200_000  # the playground pauses here (about 20 min of play at the default speed)
 MAX_GRID = 120  # heat-map resolution per axis
 BN_EPS = 1e-5  # as nn.BatchNorm1d
 BN_MOMENTUM = 0.1  # as nn.BatchNorm1d

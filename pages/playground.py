@@ -101,7 +101,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
           on_click=set_playing, args=(not playing,), type="primary", use_container_width=True)  # fmt: skip
 if c2.button("Step", icon=":material/skip_next:", use_container_width=True):
-    net.advance(1)
+    net.advance(min(1, mlp.MAX_PLAY_STEPS - net.step_count))
 c3.button("Reset", icon=":material/restart_alt:", on_click=reset, use_container_width=True)
 c4.button("Regenerate data", icon=":material/shuffle:", on_click=params.apply_preset,
           args=({"dseed": (data_seed + 1) % 100},), use_container_width=True)  # fmt: skip
@@ -112,10 +112,13 @@ def live() -> None:
     """One tick: train ``speed`` steps, then redraw the maps and curves (only this part)."""
     net = st.session_state["pg_net"]
     if st.session_state.get("pg_playing") and net.diverged_at is None:
-        net.advance(speed)
-        if net.diverged_at is not None:  # stop ticking: rerun the page with play off
-            st.session_state["pg_playing"] = False
+        net.advance(min(speed, mlp.MAX_PLAY_STEPS - net.step_count))
+        if net.diverged_at is not None or net.step_count >= mlp.MAX_PLAY_STEPS:
+            st.session_state["pg_playing"] = False  # stop ticking: rerun with play off
             st.rerun(scope="app")
+    if net.step_count >= mlp.MAX_PLAY_STEPS:
+        st.info(f"Paused at the page's limit of {mlp.MAX_PLAY_STEPS:,} steps. Press Reset to "
+                "train again.", icon=":material/timer:")  # fmt: skip
     h = net.history
     m = st.columns(4)
     m[0].metric("Epoch", f"{net.epoch:,.1f}", help=f"{net.step_count:,} steps")

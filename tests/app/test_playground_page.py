@@ -159,3 +159,15 @@ def test_walkthrough_of_output_neuron_and_under_the_hood():
     assert_ok(at)
     assert any("steps per second" in m.value for m in at.markdown)
     assert any("max |θ_hand − θ_torch|" in m.value for m in at.markdown)
+
+
+def test_play_pauses_at_the_page_limit(monkeypatch):
+    """Bounded work: a session left playing stops at mlp.MAX_PLAY_STEPS and says so."""
+    monkeypatch.setattr(mlp, "MAX_PLAY_STEPS", 40)
+    at = run_page(PAGE)
+    net = at.session_state["pg_net"]
+    net.advance(40)  # what the ticks did
+    at.button[1].click().run()  # Step: nothing more
+    assert at.session_state["pg_net"].step_count == 40
+    assert any("limit of 40 steps" in i.value for i in at.info)
+    assert_ok(at)
