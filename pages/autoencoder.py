@@ -150,14 +150,8 @@ c1.metric("AE test MSE per pixel", f"{res_ae.final_mse:.4f}")
 c2.metric("VAE test MSE per pixel", f"{res_vae.final_mse:.4f}")
 c3.metric("Training time (AE + VAE)", f"{res_ae.seconds + res_vae.seconds:.2f} s",
           help=f"device: {res_ae.device}")  # fmt: skip
-g1, g2 = st.columns(2)
-for col, r in ((g1, res_ae), (g2, res_vae)):
-    z1s, z2s, imgs = ae.latent_grid(r, 10)
-    name = "AE" if r.config.kind == "ae" else "VAE"
-    col.plotly_chart(
-        va.latent_grid_figure(z1s, z2s, imgs, f"{name}: images decoded on a grid of z"),
-        key=f"grid-{name}",
-    )
+for col, r in zip(st.columns(2), (res_ae, res_vae), strict=True):
+    col.plotly_chart(va.decoded_grid(r, 10), key=f"grid-{r.config.kind}")
 
 # ---------------------------------------------------------------- VAE
 st.header("2 · The variational autoencoder")

@@ -14,6 +14,7 @@ from dl_core.autoencoder import (
     AESample,
     PCAComparison,
     VAESample,
+    latent_grid,
     latent_range,
     reference_gaps,
 )
@@ -89,6 +90,13 @@ def latent_grid_figure(
     fig.update_xaxes(title="z₁")
     fig.update_yaxes(title="z₂")
     return fig
+
+
+def decoded_grid(res: AEResult, n: int = 10) -> go.Figure:
+    """Images decoded on an n x n grid over the model's first two latent dimensions."""
+    z1, z2, imgs = latent_grid(res, n)
+    name = "VAE" if res.config.kind == "vae" else "AE"
+    return latent_grid_figure(z1, z2, imgs, f"{name}: images decoded on a grid of z")
 
 
 # ---------------------------------------------------------------- latent space
