@@ -11,7 +11,10 @@ from ui import params
 from ui.nav import ROOT, available
 
 st.set_page_config(page_title="dl-math-lab", page_icon=":material/functions:", layout="wide")
-torch.set_num_threads(min(torch.get_num_threads(), 2))  # tiny models: leave a core for the server
+# One intra-op thread per session: learners' sessions are threads of this one process, and
+# on 2 cores two-thread ops from several sessions at once thrash (measured: 3 sessions
+# training CNN, RNN and VAE defaults at once took 42 s on 2 threads, 3.7 s on 1).
+torch.set_num_threads(1)
 
 sections: dict[str, list[st.Page]] = {}
 for spec in available():
