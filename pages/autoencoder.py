@@ -114,29 +114,36 @@ img_col.plotly_chart(
     key="mine",
 )  # fmt: skip
 
-which = st.radio("Walk the latent space of", ["AE", "VAE"], horizontal=True, key="walk")
-res = res_ae if which == "AE" else res_vae
-(a, b), (c, d) = ae.latent_range(res)
-left, right = st.columns([3, 1])
-with right:
-    z1 = clamped_slider("z₁", "z1", a, b, 0.5 * (a + b))
-    z2 = clamped_slider("z₂", "z2", c, d, 0.5 * (c + d)) if latent > 1 else 0.0
-    z = ae.base_code(res).copy()
-    z[0], z[1:2] = z1, z2
-    st.plotly_chart(
-        va.one_image(ae.decode(res, z), f"decoded g(z), z = ({z1:.2f}, {z2:.2f})"), key="decoded"
-    )
-    if latent > 2:
-        st.caption(
-            "Only z₁, z₂ move; the other coordinates stay at the "
-            + ("prior mean 0." if which == "VAE" else "mean test code.")
+
+@st.fragment  # moving z reruns only this walk: decoding a point is one small forward pass
+def walk(res_ae: AEResult, res_vae: AEResult, latent: int) -> None:
+    which = st.radio("Walk the latent space of", ["AE", "VAE"], horizontal=True, key="walk")
+    res = res_ae if which == "AE" else res_vae
+    (a, b), (c, d) = ae.latent_range(res)
+    left, right = st.columns([3, 1])
+    with right:
+        z1 = clamped_slider("z₁", "z1", a, b, 0.5 * (a + b))
+        z2 = clamped_slider("z₂", "z2", c, d, 0.5 * (c + d)) if latent > 1 else 0.0
+        z = ae.base_code(res).copy()
+        z[0], z[1:2] = z1, z2
+        st.plotly_chart(
+            va.one_image(ae.decode(res, z), f"decoded g(z), z = ({z1:.2f}, {z2:.2f})"),
+            key="decoded",
         )
-with left:
-    title = f"{which} codes of the test digits (click anywhere to decode that point)"
-    st.plotly_chart(
-        va.latent_scatter(res, title, point=(z1, z2)), key="scatter", on_select=decode_from_click,
-        selection_mode="points",
-    )  # fmt: skip
+        if latent > 2:
+            st.caption(
+                "Only z₁, z₂ move; the other coordinates stay at the "
+                + ("prior mean 0." if which == "VAE" else "mean test code.")
+            )
+    with left:
+        title = f"{which} codes of the test digits (click anywhere to decode that point)"
+        st.plotly_chart(
+            va.latent_scatter(res, title, point=(z1, z2)), key="scatter", on_select=decode_from_click,
+            selection_mode="points",
+        )  # fmt: skip
+
+
+walk(res_ae, res_vae, latent)
 
 picks = [int(np.nonzero(res_ae.y_test == k)[0][0]) for k in range(10)]  # one test image per class
 rows = np.stack([res_ae.x_test[picks], res_ae.x_hat_test[picks], res_vae.x_hat_test[picks]])
