@@ -29,3 +29,16 @@ def test_gan_plays_then_pauses(server, page):
     assert page.locator(".katex-error").count() == 0
     assert page.locator(".js-plotly-plot").count() >= 5
     screenshot(page, "gan-played")
+
+
+@pytest.mark.parametrize("loss", ["least_squares", "wgan_gp"])
+def test_other_losses_render_their_own_formulas(server, page, loss):
+    page.goto(f"{server}/gan?loss={loss}")
+    wait_idle(page)
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_idle(page)
+    assert_no_exception(page)
+    assert generator_step(page) == 20
+    assert page.locator(".katex").filter(has_text="trained:").count() == 2
+    assert page.locator(".katex-error").count() == 0
+    screenshot(page, f"gan-{loss}")
