@@ -165,7 +165,10 @@ def live() -> None:
     st.caption(
         f"The smallest possible value, −log 4 = {-math.log(4):.4f}, is reached only when "
         "p_g = p_data: then D* = 1/2 everywhere and no discriminator can do better than a coin."
-    )
+        + (" WGAN-GP's critic outputs an unbounded score, not a probability (left panel on "
+           "its own scale): D* is the optimum of the original game, not of the critic's."
+           if wgan else "")
+    )  # fmt: skip
 
 
 live()
