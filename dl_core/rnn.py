@@ -64,12 +64,12 @@ CUDA_MIN_WORK = (
 )
 
 
-WORK_BUDGET = 600_000  # RNNConfig.work of one run the app allows: ~8 s on 2 CPU threads
+WORK_BUDGET = 120_000  # RNNConfig.work of one run the app allows: 2-5 s on one CPU thread
 
 
 def within_budget(cfg: RNNConfig) -> RNNConfig:
     """The same config with its steps cut so that ``cfg.work <= WORK_BUDGET`` (a learner's
-    link or slider cannot stall a shared server). The default uses 1.3 % of the budget."""
+    link or slider cannot stall a shared server). The default uses 6 % of it (0.3 s)."""
     per_step = cfg.work / cfg.steps
     cap = max(1, int(WORK_BUDGET // per_step))
     return cfg if cfg.steps <= cap else replace(cfg, steps=cap)

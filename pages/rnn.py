@@ -89,7 +89,7 @@ if (cfg := rnn.within_budget(asked := cfg)) != asked:
     st.info(
         f"Training is capped at **{cfg.steps} steps** for H = {hidden} and sequences of "
         f"{cfg.length} steps (you asked for {asked.steps}): this server shares its CPU with "
-        "other learners, so one run may cost at most about 8 seconds. A smaller H or T allows "
+        "other learners, so one run may cost at most a few seconds. A smaller H or T allows "
         "more steps.",
         icon=":material/speed:",
     )

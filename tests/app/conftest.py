@@ -7,7 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-TIMEOUT = 120  # first runs import torch and plotly; the default 3 s is too short
+# A page run that hangs fails after this. Pages answer in seconds on an idle machine, but the
+# first run imports torch and plotly, and the autoencoder page trains five models (about 10 s
+# idle, over 100 s when the 2-core machine is shared): the default 3 s is far too short.
+TIMEOUT = 600
 
 
 def run_page(path: str, query: dict[str, str] | None = None, state: dict | None = None) -> AppTest:

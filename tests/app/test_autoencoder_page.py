@@ -5,28 +5,12 @@ import re
 
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from dl_core import autoencoder as A
-from tests.app.conftest import assert_ok
-from tests.conftest import ROOT
+from tests.app.conftest import assert_ok, run_page
 
 PAGE = "pages/autoencoder.py"
 FAST = {"steps": "150"}  # short runs where the test is about the page, not the model
-# The default page trains five models (AE, VAE, linear AE, plain and denoising AE with L = 16):
-# about 10 s on an idle core, over 100 s when the 2-core machine is shared. The shared
-# 120 s timeout is too tight for that; these runs get 600 s.
-PAGE_TIMEOUT = 600
-
-
-def run_page(path: str, query: dict | None = None, state: dict | None = None) -> AppTest:
-    """Like tests.app.conftest.run_page, with this page's longer timeout for every run."""
-    at = AppTest.from_file(str(ROOT / path), default_timeout=PAGE_TIMEOUT)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    for k, v in (state or {}).items():
-        at.session_state[k] = v
-    return at.run()
 
 
 @pytest.fixture(autouse=True, scope="module")

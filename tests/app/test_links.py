@@ -52,3 +52,11 @@ def test_every_setting_of_every_page_survives_a_hostile_value(spec, value):
     at = run_page(spec.path, query={k: value for k in url_keys(spec.path)})
     assert_ok(at)
     assert not (ROOT.parent / "pwned").exists() and not __import__("os").path.exists("/tmp/pwned")
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
+def test_every_setting_at_its_maximum_at_once(spec):
+    """The heaviest link a learner can send: every number far above its range, so every
+    slider clamps to its maximum together. The page's caps (README, "Guarantees") must keep
+    it to bounded work, and it must still draw without an exception."""
+    assert_ok(run_page(spec.path, query={k: "99999999" for k in url_keys(spec.path)}))
