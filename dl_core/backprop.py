@@ -32,15 +32,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from dl_core.device import pick
-from dl_core.training import check_choice, check_range, generator, timer
+from dl_core.training import check_choice, check_range, generator, one_thread, timer
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "gelu", "softplus")
 ACTIVATION_LABELS = {
@@ -642,7 +641,7 @@ def eps_sweep(cfg: TinyConfig, kink: bool = False) -> dict[str, np.ndarray]:
     Returns {"eps": (E,), "float64": (E,), "float32": (E,)}: large eps suffers
     from truncation (and kinks), small eps from rounding, worse in float32."""
     out = {"eps": np.array(EPS_SWEEP)}
-    with _one_thread(torch.device("cpu")):  # 24 tiny checks: 3-4x faster than on two threads
+    with one_thread(torch.device("cpu")):  # 24 tiny checks: 3-4x faster than on two threads
         for dt in DTYPES:
             errs = []
             for e in EPS_SWEEP:
@@ -737,24 +736,6 @@ def rings(n: int, seed: int, dtype: torch.dtype = torch.float32) -> tuple[torch.
     return X, label[:, None]
 
 
-@contextmanager
-def _one_thread(dev: torch.device) -> Iterator[None]:
-    """One intra-op thread for the deep MLP on the CPU, restored afterwards.
-
-    Its ops are at most 128 x 128: with two threads every op pays a hand-off, and on a
-    busy 2-core machine the default run (60 steps) took 2-9 s instead of 0.05-0.1 s.
-    (Same rule as ``dl_core.mlp.single_thread``.)"""
-    before = torch.get_num_threads()
-    change = dev.type == "cpu" and before != 1
-    if change:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if change:
-            torch.set_num_threads(before)
-
-
 @dataclass(frozen=True)
 class DeepResult:
     config: DeepConfig
@@ -776,11 +757,11 @@ def train(
 
     Device rule: widths up to MAX_WIDTH make every op tiny (at most 128 x 128),
     bound by per-op overhead, so ``pick(small=True)`` keeps it on the CPU, on one
-    thread (``_one_thread``).
+    thread (``dl_core.training.one_thread``).
     float32, as in practice: exploding gradients overflow to inf and the run
     reports ``diverged_at`` instead of raising."""
     dev = torch.device(device) if device is not None else pick(small=True)
-    with _one_thread(dev), timer() as t, torch.no_grad():
+    with one_thread(dev), timer() as t, torch.no_grad():
         X, y = (v.to(dev) for v in rings(cfg.n, cfg.seed))
         p = deep_params(cfg, device=dev)
         act_std = torch.stack([a.std() for a in forward(p, X, cfg.activation).a[1:]])

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -31,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from dl_core.device import pick
-from dl_core.training import check_choice, check_range, generator, timer
+from dl_core.training import check_choice, check_range, generator, one_thread, timer
 
 TARGETS = ("ring", "grid", "spiral", "moons", "line")
 TARGET_LABELS = {
@@ -765,25 +763,6 @@ def evaluate(state: GanState, n: int = 1024, grid: int = 48) -> tuple[Coverage, 
     real = sample_target(state.cfg.target, n, generator(54321))
     js = js_divergence(kde_grid(real, axis, h), kde_grid(fake.clamp(-50, 50), axis, h))
     return cov, js
-
-
-@contextmanager
-def one_thread(device: torch.device) -> Iterator[None]:
-    """Run a CPU GAN step on one intra-op thread, then restore the setting.
-
-    Measured here (torch 2.13, 2 cores): the fused step runs at about 1,600
-    steps/s on one thread; with two, every small matmul pays a thread hand-off,
-    and on a loaded machine it drops to 20-30 steps/s. torch's setting is per
-    thread once a thread has started, so this mainly affects the calling thread."""
-    old = torch.get_num_threads()
-    change = device.type == "cpu" and old != 1
-    if change:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if change:
-            torch.set_num_threads(old)
 
 
 def advance(state: GanState, n: int, use_autograd: bool = False) -> GanState:

@@ -28,7 +28,7 @@ step of this size is ~30 launches of microsecond work, and a CUDA launch alone
 costs about 11 us.
 
 Thread rule: training and evaluation run with one intra-op thread
-(``single_thread``). Every op here is a few microseconds of work; with two
+(``dl_core.training.one_thread``). Every op here is a few microseconds of work; with two
 OpenMP threads each op pays a hand-off, and on a busy 2-core machine (a server
 with several sessions) the threads wait for each other: measured here at load
 average 9, 400-1,000 steps/s with 2 threads against 4,400-8,600 with 1.
@@ -37,8 +37,6 @@ average 9, 400-1,000 steps/s with 2 threads against 4,400-8,600 with 1.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -47,7 +45,7 @@ from torch import nn
 
 from dl_core import data2d
 from dl_core.device import pick
-from dl_core.training import check_choice, check_range, generator, timer
+from dl_core.training import check_choice, check_range, generator, one_thread, timer
 
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2")
 FEATURE_LABELS = {
@@ -175,23 +173,6 @@ STRUCTURE_FIELDS = (
     "dataset", "n_points", "noise", "test_fraction", "data_seed", "features", "hidden",
     "activation", "init", "batch_norm", "seed",
 )  # fmt: skip
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run the block with one intra-op thread, then restore the previous count.
-
-    The count is process-wide: work of other sessions running at the same moment
-    also gets one thread (design.md measured that as fast for MLP/GAN-sized work).
-    Only a caller that saw another count restores it, so it never sticks at 1."""
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
 
 
 # ---------------------------------------------------------------------------
@@ -527,7 +508,7 @@ class Net:
         n = int(min(max(n, 0), MAX_STEPS))
         if n == 0:
             return 0
-        with single_thread():
+        with one_thread():
             n = self._advance(n)
         self.step_count += n
         self.samples_seen += n * self._batch_size()
@@ -570,7 +551,7 @@ class Net:
         cfg = self.cfg
         outs = [F]
         A = F
-        with torch.no_grad(), single_thread():
+        with torch.no_grad(), one_thread():
             for L in self.layers[:-1]:
                 Z = torch.addmm(L.b, A, L.W)
                 if cfg.batch_norm:
@@ -776,7 +757,7 @@ def reference_gap(cfg: Config, steps: int = 50) -> float:
     net = Net(cfg, dtype=torch.float64)
     ref = TorchMLP(cfg).load_flat(net)
     opt = reference_optimizer(cfg, ref.parameters())
-    with torch.enable_grad(), single_thread():
+    with torch.enable_grad(), one_thread():
         for _ in range(steps):
             opt.zero_grad()
             ref.loss(net.F_train, net.Y_train).backward()
@@ -795,7 +776,7 @@ def reference_steps_per_second(cfg: Config, steps: int = 200, repeats: int = 5) 
     opt = reference_optimizer(cfg, ref.parameters())
     X, Y = net.F_train, net.Y_train
     best = math.inf
-    with torch.enable_grad(), single_thread():  # the same thread rule as the hand-written step
+    with torch.enable_grad(), one_thread():  # the same thread rule as the hand-written step
         for _ in range(repeats):
             with timer() as t:
                 for _ in range(steps):

@@ -89,3 +89,21 @@ def test_bench_writes_the_documented_json(tmp_path, capsys):
     assert adam["reached"] is True and adam["value"] < adam["target"] == 1e-3
     assert 0 < adam["steps"] <= 1000 and np.isfinite(adam["seconds"])
     assert "adam_rosenbrock" in capsys.readouterr().out
+
+
+def test_one_thread_runs_the_block_on_one_thread_and_restores_the_count():
+    import torch
+
+    from dl_core.training import one_thread
+
+    torch.set_num_threads(2)
+    with one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+    with one_thread("cuda"):  # a GPU run leaves the CPU setting alone
+        assert torch.get_num_threads() == 2
+    torch.set_num_threads(1)
+    with one_thread():
+        pass
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(2)
