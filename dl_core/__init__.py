@@ -7,4 +7,7 @@ hand-written implementation next to the ``torch`` reference it is tested
 against.
 """
 
-__all__ = ["device", "training", "data", "optim", "regression"]
+__all__ = [
+    "device", "training", "data", "data2d", "images", "mnist", "sequences",
+    "optim", "regression", "backprop", "mlp", "cnn", "rnn", "autoencoder", "gan",
+]  # fmt: skip
