@@ -23,8 +23,6 @@ larger tensor ops).
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,7 +36,12 @@ import torch._dynamo
 
 from dl_core.data import load_digits
 from dl_core.device import pick
-from dl_core.training import check_choice, check_range, generator, timer
+from dl_core.training import (
+    check_choice,
+    check_range,
+    generator,
+    timer,
+)
 
 KINDS = ("ae", "vae", "linear")
 KIND_LABELS = {
@@ -362,64 +365,6 @@ def _mse(p: dict, Xt: torch.Tensor, kind: str) -> float:
 def tensors(res: AEResult) -> dict[str, torch.Tensor]:
     """The trained weights as fresh CPU tensors (copies: the result stays untouched)."""
     return {k: torch.tensor(v) for k, v in res.weights.items()}
-
-
-class ResultCache:
-    """A bounded, thread-safe memo of ``train`` by config, shared by every session.
-
-    Results are frozen and their arrays read-only, so sharing them is safe. ``get_or_train``
-    makes identical settings train once even when two sessions ask at the same moment: the
-    second waits for the first instead of training the same model again."""
-
-    def __init__(self, max_entries: int = 32) -> None:
-        self.max_entries = max_entries
-        self._data: OrderedDict[AEConfig, AEResult] = OrderedDict()
-        self._running: dict[AEConfig, threading.Event] = {}  # configs being trained now
-        self._lock = threading.Lock()
-
-    def get(self, cfg: AEConfig) -> AEResult | None:
-        with self._lock:
-            res = self._data.get(cfg)
-            if res is not None:
-                self._data.move_to_end(cfg)
-            return res
-
-    def put(self, res: AEResult) -> AEResult:
-        with self._lock:
-            self._data[res.config] = res
-            self._data.move_to_end(res.config)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-        return res
-
-    def get_or_train(
-        self,
-        cfg: AEConfig,
-        train_fn: Callable[[AEConfig], AEResult],
-        waiting: Callable[[], None] | None = None,
-        poll_s: float = 0.2,
-    ) -> AEResult:
-        """The cached result, else ``train_fn(cfg)`` stored. If another thread is training the
-        same config, wait for it, calling ``waiting()`` every ``poll_s`` seconds (a caller can
-        raise there to give up). If that other run fails or is cancelled, train here."""
-        while True:
-            with self._lock:
-                if (res := self._data.get(cfg)) is not None:
-                    self._data.move_to_end(cfg)
-                    return res
-                done = self._running.get(cfg)
-                if done is None:
-                    done = self._running[cfg] = threading.Event()
-                    break  # this thread trains
-            while not done.wait(poll_s):
-                if waiting is not None:
-                    waiting()
-        try:
-            return self.put(train_fn(cfg))
-        finally:
-            with self._lock:
-                self._running.pop(cfg, None)
-            done.set()
 
 
 # ---------------------------------------------------------------------------

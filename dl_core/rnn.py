@@ -22,9 +22,7 @@ The readout is y_hat_t = W_hy h_t + b_y.
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -701,24 +699,6 @@ def diagnose(res: RNNResult) -> str | None:
     else:
         msg += f"Clipping at {cfg.clip:g} was not enough at learning rate {cfg.lr:g}: lower it."
     return msg
-
-
-class ResultCache:
-    """A bounded, thread-safe memo of ``train`` by config, shared by every session
-    (the page fills it after a live-drawn run; a cached function could not draw).
-    Results are frozen; nobody mutates their arrays."""
-
-    def __init__(self, max_entries: int = 32) -> None:
-        self.max_entries = max_entries
-        self._data: OrderedDict[RNNConfig, RNNResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, cfg: RNNConfig) -> RNNResult | None:
-        with self._lock:
-            res = self._data.get(cfg)
-            if res is not None:
-                self._data.move_to_end(cfg)
-            return res
 
     def put(self, res: RNNResult) -> RNNResult:
         with self._lock:

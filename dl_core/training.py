@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Generic, TypeVar
 
 import torch
 
@@ -71,3 +74,67 @@ def check_range(name: str, value: float, lo: float, hi: float) -> None:
 def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+C = TypeVar("C")  # a frozen config
+R = TypeVar("R")  # its result, with a ``config`` attribute
+
+
+class ResultCache(Generic[C, R]):
+    """A bounded, thread-safe memo of ``train`` by config, shared by every session of the
+    app (a page keeps one in ``st.cache_resource``; ``st.cache_data`` cannot replay the
+    live progress a training run draws). Keys are frozen configs; a result holds its
+    ``config``. Results are frozen and never mutated, so sharing them is safe. The oldest
+    entry goes first beyond ``max_entries``. ``get_or_train``
+    makes identical settings train once even when two sessions ask at the same moment: the
+    second waits for the first instead of training the same model again."""
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[C, R] = OrderedDict()
+        self._running: dict[C, threading.Event] = {}  # configs being trained now
+        self._lock = threading.Lock()
+
+    def get(self, cfg: C) -> R | None:
+        with self._lock:
+            res = self._data.get(cfg)
+            if res is not None:
+                self._data.move_to_end(cfg)
+            return res
+
+    def put(self, res: R) -> R:
+        with self._lock:
+            self._data[res.config] = res
+            self._data.move_to_end(res.config)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+        return res
+
+    def get_or_train(
+        self,
+        cfg: C,
+        train_fn: Callable[[C], R],
+        waiting: Callable[[], None] | None = None,
+        poll_s: float = 0.2,
+    ) -> R:
+        """The cached result, else ``train_fn(cfg)`` stored. If another thread is training the
+        same config, wait for it, calling ``waiting()`` every ``poll_s`` seconds (a caller can
+        raise there to give up). If that other run fails or is cancelled, train here."""
+        while True:
+            with self._lock:
+                if (res := self._data.get(cfg)) is not None:
+                    self._data.move_to_end(cfg)
+                    return res
+                done = self._running.get(cfg)
+                if done is None:
+                    done = self._running[cfg] = threading.Event()
+                    break  # this thread trains
+            while not done.wait(poll_s):
+                if waiting is not None:
+                    waiting()
+        try:
+            return self.put(train_fn(cfg))
+        finally:
+            with self._lock:
+                self._running.pop(cfg, None)
+            done.set()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dl_core import autoencoder as ae
 from dl_core.autoencoder import AEConfig, AEResult
+from dl_core.training import ResultCache
 from ui import params
 from viz import autoencoder as va
 
@@ -18,9 +19,9 @@ SHOW = 10  # digits per row of reconstructions
 
 
 @st.cache_resource
-def store() -> ae.ResultCache:
+def store() -> ResultCache:
     """Trained models by config, shared by all sessions; results are frozen and read-only."""
-    return ae.ResultCache(max_entries=32)
+    return ResultCache(max_entries=32)
 
 
 def trained(cfg: AEConfig) -> AEResult:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dl_core import cnn, images, mnist
 from dl_core.cnn import CNNConfig
+from dl_core.training import ResultCache
 from ui import params
 from viz import cnn as vc
 
@@ -20,17 +21,16 @@ MAX_RESULTS = 32
 
 
 @st.cache_resource
-def results() -> dict:
-    """config -> Result, shared by every session (identical settings train once).
+def store() -> ResultCache:
+    """Trained models by config, shared by every session (identical settings train once).
     Not st.cache_data: a cache miss draws live progress, which cache_data cannot replay.
     Results are frozen with read-only arrays, so sharing them is safe."""
-    return {}
+    return ResultCache(max_entries=MAX_RESULTS)
 
 
 def trained(cfg: CNNConfig) -> cnn.Result:
-    store = results()
-    if cfg in store:
-        return store[cfg]
+    if (res := store().get(cfg)) is not None:
+        return res
     bar, live = st.empty(), st.empty()
     start = time.perf_counter()
 
@@ -41,11 +41,11 @@ def trained(cfg: CNNConfig) -> cnn.Result:
             )
             live.plotly_chart(vc.curves(hist, "Training (live)"), key=f"live_{cfg.arch}_{epoch}")
 
-    res = cnn.train(cfg, on_step=on_step)
+    def waiting() -> None:  # a Streamlit call, so a newer widget value can stop the wait
+        bar.progress(0.0, text="Another session is training these settings; waiting for it …")
+
+    res = store().get_or_train(cfg, lambda c: cnn.train(c, on_step=on_step), waiting)
     bar.empty(), live.empty()
-    while len(store) >= MAX_RESULTS:
-        store.pop(next(iter(store), None), None)  # oldest first; another session may race us
-    store[cfg] = res
     return res
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dl_core import rnn
 from dl_core.rnn import CELL_LABELS, TASK_LABELS, RNNConfig, RNNResult
+from dl_core.training import ResultCache
 from ui import params
 from viz import rnn as vr
 from viz.latex import num
@@ -19,14 +20,15 @@ UI_MAX_HIDDEN = 96
 
 
 @st.cache_resource
-def store() -> rnn.ResultCache:
+def store() -> ResultCache:
     """Trained models by config, shared by all sessions (frozen, read-only)."""
-    return rnn.ResultCache(max_entries=32)
+    return ResultCache(max_entries=32)
 
 
 def trained(cfg: RNNConfig) -> RNNResult:
-    """Cached result, or train now with a progress bar and a live loss curve (a
-    newer widget value stops this run; only finished runs enter the cache)."""
+    """Cached result, or train now with a progress bar and a live loss curve (a newer
+    widget value stops this run; only finished runs enter the cache). Identical settings
+    train once: a session asking while another trains the same config waits for it."""
     if (res := store().get(cfg)) is not None:
         return res
     label, box, losses, last = CELL_LABELS[cfg.cell], st.empty(), [], [0.0]
@@ -40,9 +42,12 @@ def trained(cfg: RNNConfig) -> RNNResult:
             bar.progress(k / cfg.steps, text=f"Training the {label}: step {k}/{cfg.steps}")
             chart.plotly_chart(vr.loss_curve(losses), key=f"live-{cfg.cell}-{k}")
 
-    res = rnn.train(cfg, on_step=on_step)
+    def waiting() -> None:  # a Streamlit call, so a newer widget value can stop the wait
+        bar.progress(0.0, text=f"Another session is training this {label}; waiting for it …")
+
+    res = store().get_or_train(cfg, lambda c: rnn.train(c, on_step=on_step), waiting)
     box.empty()
-    return store().put(res)
+    return res
 
 
 def clamp_state(key: str, lo: int, hi: int, default: int) -> None:

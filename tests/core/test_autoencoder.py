@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dl_core import autoencoder as A
-from dl_core.training import generator
+from dl_core.training import ResultCache, generator
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -217,7 +217,7 @@ def test_result_arrays_are_read_only(tiny_ae):
 
 
 def test_result_cache_is_bounded(tiny_ae, tiny_vae):
-    cache = A.ResultCache(max_entries=1)
+    cache = ResultCache(max_entries=1)
     cache.put(tiny_ae)
     assert cache.get(tiny_ae.config) is tiny_ae
     cache.put(tiny_vae)
@@ -226,7 +226,7 @@ def test_result_cache_is_bounded(tiny_ae, tiny_vae):
 
 def test_identical_configs_train_once_across_threads(tiny_ae):
     """Two sessions asking for the same config at the same moment: one trains, one waits."""
-    cache, calls, started = A.ResultCache(), [], threading.Event()
+    cache, calls, started = ResultCache(), [], threading.Event()
 
     def slow_train(cfg):
         calls.append(cfg)
@@ -253,7 +253,7 @@ def test_identical_configs_train_once_across_threads(tiny_ae):
 
 def test_a_cancelled_run_lets_the_waiter_train(tiny_ae):
     """A run stopped by a newer widget value stores nothing; a waiting session trains."""
-    cache, calls, started, release = A.ResultCache(), [], threading.Event(), threading.Event()
+    cache, calls, started, release = ResultCache(), [], threading.Event(), threading.Event()
 
     def cancelled(cfg):
         calls.append("cancelled")
