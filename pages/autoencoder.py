@@ -246,16 +246,13 @@ e1.metric("plain AE: MSE to the clean digits", f"{np.mean((outs[0] - clean) ** 2
 e2.metric("denoising AE: MSE to the clean digits", f"{np.mean((outs[1] - clean) ** 2):.4f}")
 
 # ---------------------------------------------------------------- try this
-st.subheader("Try this")
 presets = {  # button: (settings, what to look for)
     "β = 0: a plain AE with noise": (dict(beta=0.0, latent=2), "No KL price: σ shrinks to almost 0 and the codes spread far beyond the prior."),
     "β = 5: posterior collapse": (dict(beta=5.0, latent=2), "Information is too expensive: μ ≈ 0, σ ≈ 1, KL ≈ 0; every digit decodes to the same blur."),
     "L = 8 instead of 2": (dict(latent=8, beta=1.0), "Eight numbers per digit: the AE's test MSE falls by more than half, the VAE's by about a quarter (plots show z₁, z₂)."),
     "Back to L = 2, β = 1": (dict(latent=2, beta=1.0), "The default ELBO with a 2-D code."),
 }  # fmt: skip
-for col, (name, (values, note)) in zip(st.columns(len(presets)), presets.items(), strict=True):
-    col.button(name, on_click=params.apply_preset, args=(values,), use_container_width=True)
-    col.caption(note)
+params.try_this(presets)
 
 # ---------------------------------------------------------------- under the hood
 with st.expander("Under the hood: hand-written tensor ops vs torch", icon=":material/code:"):

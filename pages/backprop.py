@@ -229,7 +229,6 @@ with right:
     )
 
 # ---------------------------------------------------------------- try this
-st.subheader("Try this")
 presets = [  # (button, widget values, what to look for)
     ("Sigmoid, depth 10, small init", dict(act="sigmoid", depth=10, width=32, init="small", steps=60),
      "Each layer multiplies the gradient by about 0.25·0.01·√32: the first layer gets ~10⁻²⁰ of the last's."),
@@ -240,9 +239,7 @@ presets = [  # (button, widget values, what to look for)
     ("ReLU kink: a poor gradient check", dict(act="relu", kink=True, eps=1e-6, prec="float64"),
      "A hidden unit sits a third of ε from the kink: the central difference straddles it."),
 ]  # fmt: skip
-for col, (name, values, note) in zip(st.columns(len(presets)), presets):
-    col.button(name, on_click=params.apply_preset, args=(values,), use_container_width=True)
-    col.caption(note)
+params.try_this({name: (values, note) for name, values, note in presets})
 
 # ---------------------------------------------------------------- under the hood
 with st.expander("Under the hood: hand-written backprop vs torch.autograd", icon=":material/code:"):

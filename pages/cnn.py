@@ -241,15 +241,12 @@ except ValueError as e:
     right.info(str(e), icon=":material/info:")
 
 # ---------------------------------------------------------------- try this
-st.subheader("Try this")
 presets = {
     "One filter only": (dict(layers=1, filters=1, pool="max", lr=0.01, opt="adam"), "A single 3×3 detector: how far does one feature get you?"),
     "No pooling": (dict(pool="none", layers=1, filters=16), "One conv layer, every position kept: 16× more weights in the last layer and no tolerance to small shifts."),
     "Learning rate far too large": (dict(lr=5.0, opt="adam", layers=2, filters=16), "η = 5: the first updates throw the weights so far that the loss explodes."),
 }  # fmt: skip
-for col, (name, (values, note)) in zip(st.columns(len(presets)), presets.items()):
-    col.button(name, on_click=params.apply_preset, args=(values,), use_container_width=True)
-    col.caption(note)
+params.try_this(presets)
 
 # ---------------------------------------------------------------- under the hood
 with st.expander(

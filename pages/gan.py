@@ -174,7 +174,6 @@ def live() -> None:
 live()
 
 # ---------------------------------------------------------------- try this
-st.subheader("Try this")
 BASE = dict(
     target="ring", loss="nonsaturating", d_lr=2e-3, g_lr=2e-3, g_layers=2, g_width=64, d_layers=2,
     d_width=64, act="tanh", k=1, d_opt="adam", g_opt="adam", gan_playing=True,
@@ -192,10 +191,7 @@ notes = {
     "A tiny generator": "Two ReLU units cannot bend the noise into 8 clusters: mode collapse.",
     "SGD with a large step": "Plain SGD at η = 1 with the least-squares loss: the two players overshoot each other and blow up within a few steps.",
 }
-cols = st.columns(len(presets))
-for col, (name, values) in zip(cols, presets.items(), strict=True):
-    col.button(name, on_click=params.apply_preset, args=(values,), use_container_width=True)
-    col.caption(notes[name])
+params.try_this({name: (values, notes[name]) for name, values in presets.items()})
 
 # ---------------------------------------------------------------- under the hood
 with st.expander("Under the hood: a hand-written fused step vs autograd", icon=":material/code:"):

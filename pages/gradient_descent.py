@@ -161,7 +161,6 @@ else:
     st.info("This run diverged at its first step: there is no finite update to show.")
 
 # ---------------------------------------------------------------- try this
-st.subheader("Try this")
 presets = {
     "Just above 2/L": dict(
         surface="quadratic", kappa=10.0, angle=0.0, opt=["sgd"], lr=0.25, steps=60,
@@ -185,10 +184,7 @@ notes = {
     "Adam on Rosenbrock": "Same η = 0.2: SGD explodes on the steep walls (2/L ≈ 0.002 at the minimum), Adam divides each coordinate's step by its own gradient scale and reaches (1, 1).",
     "Escape a saddle": "The gradient almost vanishes near the saddle; watch which method leaves it first.",
 }
-cols = st.columns(len(presets))
-for col, (name, values) in zip(cols, presets.items(), strict=True):
-    col.button(name, on_click=params.apply_preset, args=(values,), use_container_width=True)
-    col.caption(notes[name])
+params.try_this({name: (values, notes[name]) for name, values in presets.items()})
 
 # ---------------------------------------------------------------- under the hood
 with st.expander("Under the hood: hand-written optimizers vs torch.optim", icon=":material/code:"):

@@ -181,7 +181,6 @@ elif net.step_count > 0:
         st.latex(line)
 
 # ---------------------------------------------------------------- try this
-st.subheader("Try this")
 SPIRAL = dict(data="spiral", noise=0.0, n=500, test=0.5, act="tanh", opt="adam", lr=0.03,
               batch=0, reg="none", drop=0.0, bn=False, pg_playing=True)  # fmt: skip
 OVERFIT = dict(data="xor", noise=0.3, n=80, test=0.5, feat=["x1", "x2"], layers=3, h1=16, h2=16,
@@ -205,9 +204,7 @@ presets = {
         "λ/2·Σw² keeps weights small and the boundary smooth (try dropout 0.3 too).",
     ),
 }
-for col, (name, (values, note)) in zip(st.columns(len(presets)), presets.items(), strict=True):
-    col.button(name, on_click=params.apply_preset, args=({**values},), use_container_width=True)
-    col.caption(note)
+params.try_this(presets)
 
 # ---------------------------------------------------------------- under the hood
 with st.expander(

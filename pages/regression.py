@@ -143,7 +143,6 @@ with log_tab:
     )
 
 # ======================================================================= try this
-st.subheader("Try this")
 presets = {
     "Just above 2/L": dict(
         lin_lr=0.4, lin_steps=100, lin_batch="full batch", lin_n=60, lin_noise=0.6
@@ -156,10 +155,7 @@ notes = {
     "Stochastic noise": "One point per step: cheap steps, a jittery path that never settles exactly on (w*, b*).",
     "Overlapping classes": "No line separates the classes: the loss stalls well above 0 and accuracy below 100%.",
 }
-cols = st.columns(len(presets))
-for col, (name, values) in zip(cols, presets.items(), strict=True):
-    col.button(name, on_click=params.apply_preset, args=(values,), use_container_width=True)
-    col.caption(notes[name])
+params.try_this({name: (values, notes[name]) for name, values in presets.items()})
 
 with st.expander("Under the hood", icon=":material/code:"):
     import inspect

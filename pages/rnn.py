@@ -203,7 +203,6 @@ st.caption(
 )
 
 # ---------------------------------------------------------------- try this
-st.subheader("Try this")
 base = dict(hidden=32, bptt=0, clipon=True, clip=1.0, opt="adam", cmp=False)
 presets = {
     "RNN vs LSTM on a long gap": dict(
@@ -229,10 +228,7 @@ notes = {
     "Truncated BPTT shorter than the gap": "Gradients are cut every 4 steps, so the loss at the cue "
     "never reaches the symbol 11 steps back: accuracy stays at chance.",
 }
-cols = st.columns(len(presets))
-for col, (name, values) in zip(cols, presets.items(), strict=True):
-    col.button(name, on_click=params.apply_preset, args=(values,), use_container_width=True)
-    col.caption(notes[name])
+params.try_this({name: (values, notes[name]) for name, values in presets.items()})
 
 # ---------------------------------------------------------------- under the hood
 with st.expander("Under the hood: hand-written cells vs torch.nn", icon=":material/code:"):

@@ -213,6 +213,15 @@ def apply_preset(values: dict[str, Any]) -> None:
         st.session_state[k] = v
 
 
+def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
+    """The "Try this" row: one button per experiment (it sets the widgets, then the page
+    reruns with them) and, under it, what to look for. ``presets``: name -> (values, note)."""
+    st.subheader("Try this")
+    for col, (name, (values, note)) in zip(st.columns(len(presets)), presets.items(), strict=True):
+        col.button(name, on_click=apply_preset, args=(dict(values),), use_container_width=True)
+        col.caption(note)
+
+
 def log_options(lo_exp: int, hi_exp: int) -> list[float]:
     """1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 per decade from 10**lo_exp to 10**hi_exp."""
     mantissas = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
