@@ -33,6 +33,11 @@ PAGES: tuple[PageSpec, ...] = (
 )  # fmt: skip
 
 
+def link(spec: PageSpec) -> str:
+    """The page's path in a URL: the default page (Home) lives at the root, "/"."""
+    return "" if spec.url_path == PAGES[0].url_path else spec.url_path
+
+
 def _check() -> None:
     for p in PAGES:
         assert Path(p.path).stem == p.url_path, f"url_path of {p.path} must be its stem"

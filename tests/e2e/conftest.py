@@ -137,5 +137,7 @@ def screenshot(page, name: str) -> Path:
 
 
 def assert_no_exception(page) -> None:
+    """No exception box, and no "Page not found" dialog (a link that did not resolve)."""
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
+    assert page.get_by_text("Page not found").count() == 0, f"{page.url} did not resolve"

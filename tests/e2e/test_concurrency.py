@@ -3,7 +3,7 @@
 import pytest
 
 from tests.e2e.conftest import assert_no_exception, wait_idle
-from ui.nav import available
+from ui.nav import available, link
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ def _open(browser, url):
 @pytest.mark.parametrize("spec", available(), ids=lambda s: s.url_path)
 def test_three_concurrent_sessions_with_hostile_links(server, browser, spec):
     """Three sessions start before any has finished; none shows an exception."""
-    sessions = [_open(browser, f"{server}/{spec.url_path}{HOSTILE}") for _ in range(3)]
+    sessions = [_open(browser, f"{server}/{link(spec)}{HOSTILE}") for _ in range(3)]
     try:
         for _, pg in sessions:
             wait_idle(pg, timeout_s=120)
@@ -37,7 +37,7 @@ def test_three_concurrent_sessions_with_hostile_links(server, browser, spec):
 @pytest.mark.parametrize("spec", available(), ids=lambda s: s.url_path)
 def test_same_settings_give_the_same_numbers_in_every_session(server, browser, spec):
     """No global seed and no shared mutable model: two learners see identical formulas."""
-    sessions = [_open(browser, f"{server}/{spec.url_path}") for _ in range(2)]
+    sessions = [_open(browser, f"{server}/{link(spec)}") for _ in range(2)]
     try:
         texts = []
         for _, pg in sessions:
@@ -64,7 +64,7 @@ def test_learners_on_different_pages_with_different_settings_at_once(server, bro
         "home": "",
     }
     specs = [s for s in available() if s.url_path in links]
-    sessions = [_open(browser, f"{server}/{s.url_path}{links[s.url_path]}") for s in specs]
+    sessions = [_open(browser, f"{server}/{link(s)}{links[s.url_path]}") for s in specs]
     try:
         for spec, (_, pg) in zip(specs, sessions):
             wait_idle(pg, timeout_s=180)

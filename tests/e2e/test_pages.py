@@ -3,7 +3,7 @@
 import pytest
 
 from tests.e2e.conftest import assert_no_exception, screenshot, streamlit_server, wait_idle
-from ui.nav import available
+from ui.nav import available, link
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ def test_a_fresh_server_serves_deep_links_through_the_router(page):
 
 @pytest.mark.parametrize("spec", available(), ids=lambda s: s.url_path)
 def test_page_loads_with_formulas_and_charts(server, page, spec):
-    page.goto(f"{server}/{spec.url_path}")
+    page.goto(f"{server}/{link(spec)}")
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator(".katex").count() >= 1, "no rendered formula"
