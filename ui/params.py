@@ -92,7 +92,12 @@ def _seed(key: str, default: Any, parse: Callable[[str | None], Any]) -> None:
     except Exception:
         given = None
     if given is not None and not _matches(given, st.session_state[key]):
-        how = "ignored, default" if parsed is None else "out of range, nearest"
+        if parsed is None:
+            how = "ignored, default"
+        elif isinstance(parsed, list):
+            how = "unknown names dropped"
+        else:
+            how = "out of range, nearest"
         used = _describe(st.session_state[key])
         st.session_state.setdefault(ADJUSTED, {})[key] = (given, f"{how}: {used}")
 
