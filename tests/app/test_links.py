@@ -60,3 +60,15 @@ def test_every_setting_at_its_maximum_at_once(spec):
     slider clamps to its maximum together. The page's caps (README, "Guarantees") must keep
     it to bounded work, and it must still draw without an exception."""
     assert_ok(run_page(spec.path, query={k: "99999999" for k in url_keys(spec.path)}))
+
+
+@pytest.mark.parametrize(
+    "raw, value, same",
+    [("0.05", 0.05, True), ("5e-2", 0.05, True), ("1e309", 0.05, False), ("7", 7, True),
+     ("-5", 1, False), ("1", True, True), ("true", True, True), ("0", True, False),
+     ("sgd,adam", ["sgd", "adam"], True), ("sgd,xxx", ["sgd"], False), ("<b>", "quadratic", False)],
+)  # fmt: skip
+def test_the_report_flags_exactly_the_values_that_changed(raw, value, same):
+    from ui.params import _matches
+
+    assert _matches(raw, value) is same
