@@ -60,6 +60,7 @@ def nearest(options: Sequence[float], v: float, log: bool = False) -> float:
 
 ADJUSTED = "_link_adjusted"  # session_state: {key: (raw text, what was used)}
 SEEN = "_link_keys_seen"  # session_state: URL keys that a widget of this run reads
+STREAMLIT_KEYS = ("embed", "embed_options")  # Streamlit's own query parameters: left alone
 
 
 def _describe(value: Any) -> str:
@@ -118,7 +119,7 @@ def link_report() -> list[tuple[str, str, str]]:
     seen = st.session_state.get(SEEN, set())
     adjusted = st.session_state.setdefault(ADJUSTED, {})
     try:
-        unknown = [k for k in st.query_params if k not in seen]
+        unknown = [k for k in st.query_params if k not in seen and k not in STREAMLIT_KEYS]
         for k in unknown:
             adjusted[k] = (st.query_params.get(k) or "", "ignored: not a setting here")
             del st.query_params[k]
