@@ -401,8 +401,8 @@ def _chunks(T: int, bptt: int) -> list[tuple[int, int]]:
 
 
 def train(cfg: RNNConfig, device: torch.device | str | None = None, on_step=None) -> RNNResult:
-    """Train the fused module on the task; ``on_step(k, loss)`` is called every
-    step (for a live curve).
+    """Train the fused module on the task; ``on_step(k, losses)`` is called every step
+    with the training losses so far (for a live curve; the list must not be modified).
 
     Truncated BPTT: the sequence is cut into chunks of ``cfg.bptt`` steps; the
     hidden state is carried across chunks but detached, so no gradient flows
@@ -459,7 +459,7 @@ def train(cfg: RNNConfig, device: torch.device | str | None = None, on_step=None
             losses.append(total)
             norms.append(norm)
             if on_step is not None:
-                on_step(k, total)
+                on_step(k, losses)
             if k % eval_every == 0 or k == cfg.steps:
                 val = evaluate(k)
                 if to_target is None and reached(cfg, val):

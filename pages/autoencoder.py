@@ -1,7 +1,6 @@
 """Autoencoders and variational autoencoders: a latent space you can walk."""
 
 import inspect
-import time
 
 import numpy as np
 import streamlit as st
@@ -10,6 +9,7 @@ from dl_core import autoencoder as ae
 from dl_core.autoencoder import AEConfig, AEResult
 from dl_core.training import ResultCache
 from ui import params
+from ui.live import train_live
 from viz import autoencoder as va
 
 LR_OPTIONS = params.log_options(-4, 0)  # 1e-4 .. 1
@@ -25,30 +25,18 @@ def store() -> ResultCache:
 
 
 def trained(cfg: AEConfig) -> AEResult:
-    """Cached result, or train now with a progress bar and a live curve (a newer widget
-    value stops this run; only finished runs enter the cache). Identical settings train
-    once: a session asking while another trains the same config waits for it."""
-    if (res := store().get(cfg)) is not None:
-        return res
-    label, box, last = ae.KIND_LABELS[cfg.kind].lower(), st.empty(), [0.0]
-    with box.container():
-        bar, chart = st.progress(0.0, text=f"Training the {label} …"), st.empty()
+    """Cached result, or train now with a progress bar and a live curve."""
+    label = ae.KIND_LABELS[cfg.kind].lower()
 
-    def on_step(k: int, recon: np.ndarray, kl: np.ndarray) -> None:
-        if time.perf_counter() - last[0] > 0.3 or k == cfg.steps:
-            last[0] = time.perf_counter()
-            bar.progress(k / cfg.steps, text=f"Training the {label}: step {k}/{cfg.steps}")
-            chart.plotly_chart(
-                va.live_curve(recon, kl, cfg.kind, f"{label.capitalize()}: training so far"),
-                key=f"live-{hash(cfg)}-{k}",
-            )
+    def view(k: int, recon: np.ndarray, kl: np.ndarray):
+        title = f"{label.capitalize()}: training so far"
+        return (
+            k / cfg.steps,
+            f"Training the {label}: step {k}/{cfg.steps}",
+            va.live_curve(recon, kl, cfg.kind, title),
+        )
 
-    def waiting() -> None:  # a Streamlit call, so a newer widget value can stop the wait
-        bar.progress(0.0, text=f"Another session is training this {label}; waiting for it …")
-
-    res = store().get_or_train(cfg, lambda c: ae.train(c, on_step=on_step), waiting)
-    box.empty()
-    return res
+    return train_live(store(), cfg, ae.train, label, view)
 
 
 def decode_from_click() -> None:

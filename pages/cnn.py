@@ -1,7 +1,6 @@
 """Convolutional networks: convolution with real numbers, a CNN that trains in about a second."""
 
 import inspect
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -12,6 +11,7 @@ from dl_core import cnn, images, mnist
 from dl_core.cnn import CNNConfig
 from dl_core.training import ResultCache
 from ui import params
+from ui.live import train_live
 from viz import cnn as vc
 
 LR_OPTIONS = params.log_options(-4, 1)  # 1e-4 .. 10
@@ -29,24 +29,17 @@ def store() -> ResultCache:
 
 
 def trained(cfg: CNNConfig) -> cnn.Result:
-    if (res := store().get(cfg)) is not None:
-        return res
-    bar, live = st.empty(), st.empty()
-    start = time.perf_counter()
+    """Cached result, or train now; runs past LIVE_AFTER_S show progress and live curves."""
+    label = cfg.arch.upper()
 
-    def on_step(epoch: int, epochs: int, hist: cnn.History) -> None:
-        if time.perf_counter() - start > LIVE_AFTER_S:  # a newer widget value stops us here
-            bar.progress(
-                epoch / epochs, text=f"Training {cfg.arch.upper()}: epoch {epoch}/{epochs}"
-            )
-            live.plotly_chart(vc.curves(hist, "Training (live)"), key=f"live_{cfg.arch}_{epoch}")
+    def view(epoch: int, epochs: int, hist: cnn.History):
+        return (
+            epoch / epochs,
+            f"Training {label}: epoch {epoch}/{epochs}",
+            vc.curves(hist, "Training (live)"),
+        )
 
-    def waiting() -> None:  # a Streamlit call, so a newer widget value can stop the wait
-        bar.progress(0.0, text="Another session is training these settings; waiting for it …")
-
-    res = store().get_or_train(cfg, lambda c: cnn.train(c, on_step=on_step), waiting)
-    bar.empty(), live.empty()
-    return res
+    return train_live(store(), cfg, cnn.train, label, view, after_s=LIVE_AFTER_S)
 
 
 def clamp_state(key: str, hi: int) -> None:

@@ -1,7 +1,6 @@
 """Recurrent networks: the vanilla RNN, the LSTM and the GRU, and gradients through time."""
 
 import inspect
-import time
 from dataclasses import replace
 
 import streamlit as st
@@ -10,6 +9,7 @@ from dl_core import rnn
 from dl_core.rnn import CELL_LABELS, TASK_LABELS, RNNConfig, RNNResult
 from dl_core.training import ResultCache
 from ui import params
+from ui.live import train_live
 from viz import rnn as vr
 from viz.latex import num
 
@@ -26,28 +26,13 @@ def store() -> ResultCache:
 
 
 def trained(cfg: RNNConfig) -> RNNResult:
-    """Cached result, or train now with a progress bar and a live loss curve (a newer
-    widget value stops this run; only finished runs enter the cache). Identical settings
-    train once: a session asking while another trains the same config waits for it."""
-    if (res := store().get(cfg)) is not None:
-        return res
-    label, box, losses, last = CELL_LABELS[cfg.cell], st.empty(), [], [0.0]
-    with box.container():
-        bar, chart = st.progress(0.0, text=f"Training the {label} …"), st.empty()
+    """Cached result, or train now with a progress bar and a live loss curve."""
+    label = CELL_LABELS[cfg.cell]
 
-    def on_step(k: int, loss: float) -> None:
-        losses.append(loss)
-        if time.perf_counter() - last[0] > 0.3 or k == cfg.steps:
-            last[0] = time.perf_counter()
-            bar.progress(k / cfg.steps, text=f"Training the {label}: step {k}/{cfg.steps}")
-            chart.plotly_chart(vr.loss_curve(losses), key=f"live-{cfg.cell}-{k}")
+    def view(k: int, losses: list[float]):
+        return k / cfg.steps, f"Training the {label}: step {k}/{cfg.steps}", vr.loss_curve(losses)
 
-    def waiting() -> None:  # a Streamlit call, so a newer widget value can stop the wait
-        bar.progress(0.0, text=f"Another session is training this {label}; waiting for it …")
-
-    res = store().get_or_train(cfg, lambda c: rnn.train(c, on_step=on_step), waiting)
-    box.empty()
-    return res
+    return train_live(store(), cfg, rnn.train, label, view)
 
 
 def clamp_state(key: str, lo: int, hi: int, default: int) -> None:
