@@ -700,14 +700,6 @@ def diagnose(res: RNNResult) -> str | None:
         msg += f"Clipping at {cfg.clip:g} was not enough at learning rate {cfg.lr:g}: lower it."
     return msg
 
-    def put(self, res: RNNResult) -> RNNResult:
-        with self._lock:
-            self._data[res.config] = res
-            self._data.move_to_end(res.config)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-        return res
-
 
 # ---------------------------------------------------------------------------
 # Benchmark
