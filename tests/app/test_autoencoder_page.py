@@ -4,7 +4,6 @@ import collections
 import re
 
 import pytest
-import torch
 
 from dl_core import autoencoder as A
 from tests.app.conftest import assert_ok, run_page
@@ -13,13 +12,7 @@ PAGE = "pages/autoencoder.py"
 FAST = {"steps": "150"}  # short runs where the test is about the page, not the model
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small models on a busy 2-core machine: one intra-op thread, restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/conftest.py
 
 
 def latex_text(at) -> str:

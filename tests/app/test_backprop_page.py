@@ -1,21 +1,13 @@
 """AppTest of the backpropagation page: defaults, extremes, presets, URL clamping."""
 
 import pytest
-import torch
 
 from tests.app.conftest import assert_ok, run_page
 
 PAGE = "pages/backprop.py"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """These tensors are tiny: on a busy 2-core machine two intra-op threads only fight
-    (about 25x slower here). One thread for this module, restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/conftest.py
 
 
 def latex_text(at) -> str:

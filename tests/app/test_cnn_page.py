@@ -4,7 +4,6 @@ import io
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from tests.app.conftest import assert_ok, run_page
@@ -12,13 +11,7 @@ from tests.app.conftest import assert_ok, run_page
 PAGE = "pages/cnn.py"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run best on one thread, and the CI machine is shared."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/conftest.py
 
 
 def latex_text(at) -> str:

@@ -15,15 +15,7 @@ from hypothesis import strategies as st
 from dl_core import autoencoder as A
 from dl_core.training import ResultCache, generator
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small models on a busy 2-core machine: two intra-op threads only fight. One thread
-    for this module, restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -21,14 +21,7 @@ from dl_core.training import generator
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """These tensors are tiny: on a busy 2-core machine two intra-op threads only fight
-    (about 25x slower here). One thread for this module, restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/conftest.py
 
 
 def random_net(sizes, seed, dtype=torch.float64, scale=1.0) -> bp.Params:
@@ -369,7 +362,7 @@ def test_train_runs_on_one_cpu_thread_and_restores_the_setting():
         assert seen == [1, 1, 1]
         assert torch.get_num_threads() == 2
     finally:
-        torch.set_num_threads(1)  # this module's setting (fixture above)
+        torch.set_num_threads(1)  # this module's setting (pytestmark above)
 
 
 def test_sigmoid_small_init_vanishes_and_relu_he_does_not():
