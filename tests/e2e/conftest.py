@@ -100,8 +100,13 @@ def page(browser):
 
 
 def wait_idle(page, timeout_s: float = 60.0, quiet_s: float = 1.0) -> None:
-    """Wait until the app has rendered and no script run is in progress."""
+    """Wait until the app has rendered and no script run is in progress.
+
+    Every page starts with a title, so a run has reached the page once an h1 (or an
+    exception) is there; without that wait a session whose script had not started yet
+    (three sessions at once on a loaded machine) looked idle before it rendered."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
+    page.wait_for_selector('h1, [data-testid="stException"]', timeout=timeout_s * 1000)
     deadline = time.time() + timeout_s
     quiet_since = None
     while time.time() < deadline:
