@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 import torch
 
@@ -43,6 +42,8 @@ if report := params.link_report():
         f"This link's settings: {len(report)} adjusted", icon=":material/link:"
     ):
         st.caption("Values in the URL are never run as code: out-of-range numbers are clamped to the nearest allowed value, unknown ones ignored.")  # fmt: skip
+        import pandas as pd  # only for a link that needed adjusting: not on every cold start
+
         st.dataframe(
             pd.DataFrame(report, columns=["setting", "in the link", "used"]), hide_index=True
         )
