@@ -1,0 +1,528 @@
+"""How long the app takes to answer a slider, as a learner feels it.
+
+``python -m tools.latency [--pages cnn rnn] [--repeats 3] [--json PATH] [--max-sliders N]
+[--no-cold]`` starts its own ``streamlit run app.py`` and opens every page (all but Home by
+default) in headless Chromium, 1400 x 1000. It reports:
+
+- per slider: every visible ``stSlider`` (``st.slider`` and ``st.select_slider``, main area
+  and sidebar; not in a closed expander or a hidden tab, not disabled) has its thumb
+  focused and nudged with ArrowRight, then ArrowLeft, alternately (ArrowLeft first at the
+  maximum), ``--repeats`` times; the median time from the key press to *settled*;
+- per page: the deep link's load time, the server's rerun time with nothing to train
+  (``AppTest``: one run, then the median of three reruns, one torch thread like the app's
+  server), and the number and bytes of the charts' JSON a rerun sends;
+- the cold start: from launching a fresh server to the first chart of a deep link to
+  ``/gradient_descent`` being visible.
+
+Settled. Streamlit 1.67 keeps the script's state on the root element,
+``[data-testid="stApp"][data-test-script-state]``: ``running`` while a script or fragment
+runs, ``notRunning`` once it has finished. A MutationObserver in the page records when it
+turns ``running``, on the browser's clock, so a run is never missed however short (the run
+starts 50-100 ms after the key press; before that the state still says ``notRunning``). A
+nudge has settled when, after the keydown event,
+
+1. a run has started;
+2. the state is ``notRunning`` again and no ``stSkeleton`` (an element still loading) shows;
+3. two more animation frames have begun: the browser has laid out and painted what the run
+   sent, Plotly's drawing included.
+
+The time runs from keydown to 3, both read in the page. If another run starts within
+``QUIET_S`` (a chained rerun), the nudge settles after that one instead. ``started`` is
+keydown to the first ``running``: from then on the app shows the previous result faded.
+``[data-testid="stStatusWidget"]`` would be a poor signal: it appears only 500 ms after a
+run starts and fades out over 200 ms after it ends.
+
+A benchmark, not a test: it never judges a time. Every wait is bounded (``--timeout`` per
+nudge); a timeout or an exception shown on a page is recorded and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]  # fmt: skip
+VIEWPORT = {"width": 1400, "height": 1000}
+COLD_PAGE = "gradient_descent"
+TIMEOUT_S = 120.0  # per nudge, and per page load
+START_S = 5.0  # a nudge that starts no run within this is an error (the value did not change)
+QUIET_S = 0.3  # a run starting this soon after settling belongs to the same nudge
+RERUNS = 3  # AppTest reruns per page
+
+# Installed once per page load: when the script state turns "running", and the keydown.
+_INSTALL_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const L = window.__latency = {keyAt: null, startedAt: null, runs: 0};
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') !== 'running') return;
+    if (L.keyAt !== null && L.startedAt === null) L.startedAt = performance.now();
+    L.runs += 1;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  document.addEventListener('keydown', () => {
+    if (L.keyAt === null) L.keyAt = performance.now();
+  }, true);
+}"""
+_RESET_JS = "() => Object.assign(window.__latency, {keyAt: null, startedAt: null, runs: 0})"
+# Resolves once the nudge has settled (see the module's docstring), or with an error.
+_SETTLE_JS = """async ([startMs, timeoutMs]) => {
+  const L = window.__latency, app = document.querySelector('[data-testid="stApp"]');
+  const frame = () => new Promise(r => requestAnimationFrame(r));
+  const begun = performance.now();
+  for (;;) {
+    await frame();
+    const now = performance.now();
+    if (L.keyAt === null) {
+      if (now - begun > startMs) return {error: 'the key press never arrived'};
+    } else if (now - L.keyAt > timeoutMs) {
+      return {error: `not settled after ${timeoutMs / 1000} s`};
+    } else if (L.runs === 0) {
+      if (now - L.keyAt > startMs) return {error: `no rerun within ${startMs / 1000} s`};
+    } else if (app.getAttribute('data-test-script-state') === 'notRunning'
+               && !document.querySelector('[data-testid="stSkeleton"]')) {
+      await frame();
+      await frame();
+      return {settled: performance.now() - L.keyAt, started: L.startedAt - L.keyAt, runs: L.runs};
+    }
+  }
+}"""
+_SLIDERS_JS = """() => [...document.querySelectorAll('[data-testid="stSlider"]')].map((el, dom) => {
+  const box = el.getBoundingClientRect();
+  const thumb = el.querySelector('input[type="range"], [role="slider"]');
+  const label = el.querySelector('[data-testid="stWidgetLabel"]');
+  const num = (prop, aria) => Number(thumb && (thumb[prop] ?? thumb.getAttribute(aria)));
+  return {
+    dom,
+    visible: box.width > 0 && box.height > 0 && el.checkVisibility({visibilityProperty: true}),
+    label: ((label && label.innerText) || (thumb && thumb.getAttribute('aria-label')) || '').trim(),
+    sidebar: el.closest('[data-testid="stSidebar"]') !== null,
+    disabled: !thumb || thumb.disabled === true || thumb.getAttribute('aria-disabled') === 'true',
+    value: num('value', 'aria-valuenow'), min: num('min', 'aria-valuemin'),
+    max: num('max', 'aria-valuemax'),
+  };
+})"""
+_STATE_JS = """() => document.querySelector('[data-testid="stApp"]')
+  ?.getAttribute('data-test-script-state')"""
+
+
+@dataclass(frozen=True)
+class SliderTiming:
+    label: str
+    sidebar: bool
+    settled_s: tuple[float, ...]  # per nudge: key press to settled
+    started_s: tuple[float, ...]  # per nudge: key press to the run's start
+    median_s: float | None  # of settled_s
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ServerTiming:
+    first_run_s: float  # trains the defaults (unless this process has them cached)
+    rerun_ms: float  # median of RERUNS reruns with nothing to train
+    charts: int
+    chart_bytes: int  # the Plotly JSON of one rerun
+    exceptions: int
+
+
+@dataclass(frozen=True)
+class PageReport:
+    page: str
+    load_s: float | None  # deep link to settled (the first visit trains the defaults)
+    sliders: tuple[SliderTiming, ...]
+    median_s: float | None  # over the sliders' medians
+    server: ServerTiming | None
+    skipped: tuple[str, ...]  # visible sliders not nudged (disabled, or min == max)
+    errors: tuple[str, ...]  # exceptions the page showed, timeouts
+
+
+@dataclass(frozen=True)
+class Report:
+    machine: dict[str, Any]
+    pages: tuple[PageReport, ...]
+    median_slider_s: float | None  # over every slider of every page
+    cold_start_s: float | None
+
+
+def _median(xs: Sequence[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+# --- the server and the browser ------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(timeout_s: float = 90.0) -> Iterator[str]:
+    """A fresh ``streamlit run app.py`` on a free loopback port (the browser tests' flags);
+    yields its URL once ``/_stcore/health`` answers. Its output goes to a file in the temp
+    folder."""
+    port = _free_port()
+    log_path = Path(tempfile.gettempdir()) / "dl-math-lab-latency-server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"streamlit did not become healthy; see {log_path}")
+                time.sleep(0.05)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def launch_browser(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def wait_loaded(pg: Any, timeout_s: float = TIMEOUT_S, quiet_s: float = 0.5) -> None:
+    """Wait until the page has run (a title or an exception is there), its state has been
+    ``notRunning`` with no skeleton for ``quiet_s``."""
+    pg.wait_for_selector('h1, [data-testid="stException"]', timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        idle = pg.evaluate(_STATE_JS) == "notRunning"
+        if idle and pg.locator('[data-testid="stSkeleton"]').count() == 0:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= quiet_s:
+                return
+        else:
+            quiet_since = None
+        time.sleep(0.05)
+    raise TimeoutError(f"the page kept running for {timeout_s:.0f} s")
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def visible_sliders(pg: Any) -> list[dict[str, Any]]:
+    return [s for s in pg.evaluate(_SLIDERS_JS) if s["visible"]]
+
+
+def nudge(pg: Any, dom_index: int, key: str, timeout_s: float = TIMEOUT_S) -> tuple[float, float]:
+    """Press ``key`` on the thumb of the ``dom_index``-th ``stSlider``; (settled, started) in
+    seconds from the key press. Raises TimeoutError when it does not settle."""
+    thumb = (
+        pg.locator('[data-testid="stSlider"]')
+        .nth(dom_index)
+        .locator('input[type="range"], [role="slider"]')
+        .first
+    )
+    thumb.focus(timeout=timeout_s * 1000)
+    pg.evaluate(_RESET_JS)
+    pg.keyboard.press(key)
+    while True:
+        r = pg.evaluate(_SETTLE_JS, [START_S * 1000, timeout_s * 1000])
+        if "error" in r:
+            raise TimeoutError(r["error"])
+        time.sleep(QUIET_S)
+        chained = pg.evaluate("() => window.__latency.runs") != r["runs"]
+        if not chained and pg.evaluate(_STATE_JS) == "notRunning":
+            return round(r["settled"] / 1000, 4), round(r["started"] / 1000, 4)
+
+
+def _page_errors(pg: Any) -> list[str]:
+    boxes = pg.locator('[data-testid="stException"]')
+    return [f"exception: {t.strip()[:300]}" for t in boxes.all_inner_texts()]
+
+
+def measure_sliders(
+    pg: Any, repeats: int, max_sliders: int, timeout_s: float = TIMEOUT_S
+) -> tuple[list[SliderTiming], list[str], list[str]]:
+    """Nudge the visible sliders of a loaded page, one after the other, by their index in
+    the visible list (re-read after every nudge: a nudge may add or remove sliders).
+    Returns (timings, skipped, errors)."""
+    timings: list[SliderTiming] = []
+    skipped: list[str] = []
+    errors: list[str] = []
+    i = 0
+    while i < len(visible_sliders(pg)) and len(timings) < max_sliders:
+        s = visible_sliders(pg)[i]
+        i += 1
+        if s["disabled"] or not s["min"] < s["max"]:
+            skipped.append(s["label"])
+            continue
+        right = s["value"] < s["max"]
+        settled: list[float] = []
+        started: list[float] = []
+        error = None
+        for _ in range(repeats):
+            try:
+                t, t0 = nudge(pg, s["dom"], "ArrowRight" if right else "ArrowLeft", timeout_s)
+            except Exception as e:  # a hung or broken page: record it, go on
+                error = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+                break
+            settled.append(t)
+            started.append(t0)
+            now = visible_sliders(pg)
+            if i - 1 >= len(now) or now[i - 1]["label"] != s["label"]:
+                break  # the page changed under this slider
+            s = now[i - 1]
+            right = not right if s["min"] < s["value"] < s["max"] else s["value"] <= s["min"]
+        timings.append(
+            SliderTiming(
+                s["label"], s["sidebar"], tuple(settled), tuple(started), _median(settled), error
+            )
+        )
+        errors += [e for e in _page_errors(pg) if e not in errors]
+        if error and "not settled" in error:
+            errors.append(f"{s['label']}: {error}; the page's other sliders were not measured")
+            break
+    return timings, skipped, errors
+
+
+def server_timing(page: str, reruns: int = RERUNS) -> ServerTiming:
+    """The page's script in ``AppTest`` (this process, one torch thread): one run, then the
+    median of ``reruns`` reruns with nothing to train, and the charts of the last one."""
+    from streamlit.testing.v1 import AppTest
+
+    from dl_core.training import one_thread
+
+    with one_thread():
+        at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
+        t = time.perf_counter()
+        at.run()
+        first = time.perf_counter() - t
+        times = []
+        for _ in range(reruns):
+            t = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t)
+    charts = at.get("plotly_chart")
+    return ServerTiming(
+        first_run_s=first,
+        rerun_ms=statistics.median(times) * 1000,
+        charts=len(charts),
+        chart_bytes=sum(len(c.proto.spec) for c in charts),
+        exceptions=len(at.exception),
+    )
+
+
+def measure_page(
+    browser: Any,
+    url: str,
+    page: str,
+    repeats: int = 3,
+    max_sliders: int = 40,
+    timeout_s: float = TIMEOUT_S,
+    with_server: bool = True,
+) -> PageReport:
+    """One page in a fresh browser context: its load, its sliders; then its server rerun."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    load_s = None
+    timings: list[SliderTiming] = []
+    skipped: list[str] = []
+    errors: list[str] = []
+    try:
+        pg = ctx.new_page()
+        t = time.perf_counter()
+        pg.goto(f"{url}/{page}", timeout=timeout_s * 1000)
+        wait_loaded(pg, timeout_s)
+        load_s = time.perf_counter() - t
+        errors += _page_errors(pg)
+        pg.evaluate(_INSTALL_JS)
+        timings, skipped, more = measure_sliders(pg, repeats, max_sliders, timeout_s)
+        errors += [e for e in more if e not in errors]
+    except Exception as e:  # the page did not load: record it, go on
+        errors.append(f"{type(e).__name__}: {str(e).splitlines()[0][:200]}")
+    finally:
+        ctx.close()
+    server = None
+    if with_server:
+        try:
+            server = server_timing(page)
+        except Exception as e:
+            errors.append(f"server timing: {type(e).__name__}: {e}")
+    medians = [s.median_s for s in timings if s.median_s is not None]
+    return PageReport(
+        page, load_s, tuple(timings), _median(medians), server, tuple(skipped), tuple(errors)
+    )
+
+
+def cold_start(browser: Any, page: str = COLD_PAGE, timeout_s: float = TIMEOUT_S) -> float:
+    """Seconds from launching a fresh server to the first chart of a deep link being visible."""
+    t = time.perf_counter()
+    with streamlit_server() as url:
+        ctx = browser.new_context(viewport=VIEWPORT)
+        try:
+            pg = ctx.new_page()
+            pg.goto(f"{url}/{page}", timeout=timeout_s * 1000)
+            pg.wait_for_selector(".js-plotly-plot", state="visible", timeout=timeout_s * 1000)
+            return time.perf_counter() - t
+        finally:
+            ctx.close()
+
+
+def machine_info(browser_version: str = "") -> dict[str, Any]:
+    import plotly
+    import streamlit
+    import torch
+
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "streamlit": streamlit.__version__,
+        "plotly": plotly.__version__,
+        "chromium": browser_version,
+        "viewport": f"{VIEWPORT['width']}x{VIEWPORT['height']}",
+    }
+
+
+def make_report(
+    machine: dict[str, Any], pages: Sequence[PageReport], cold_start_s: float | None
+) -> Report:
+    medians = [s.median_s for p in pages for s in p.sliders if s.median_s is not None]
+    return Report(machine, tuple(pages), _median(medians), cold_start_s)
+
+
+def run(
+    pages: Sequence[str],
+    repeats: int = 3,
+    max_sliders: int = 40,
+    cold: bool = True,
+    timeout_s: float = TIMEOUT_S,
+    progress: Callable[[str], None] = print,
+) -> Report:
+    from playwright.sync_api import sync_playwright
+
+    machine = machine_info()  # the load average before the run
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        try:
+            machine["chromium"] = browser.version
+            cold_s = None
+            if cold:
+                cold_s = cold_start(browser, timeout_s=timeout_s)
+                progress(f"cold start to the first chart of /{COLD_PAGE}: {cold_s:.2f} s\n")
+            reports = []
+            with streamlit_server() as url:
+                for page in pages:
+                    reports.append(
+                        measure_page(browser, url, page, repeats, max_sliders, timeout_s)
+                    )
+                    progress(format_page(reports[-1]))
+        finally:
+            browser.close()
+    return make_report(machine, reports, cold_s)
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def _s(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def format_page(p: PageReport) -> str:
+    lines = [f"{p.page}  (load {_s(p.load_s)} s)", f"  {'slider':44s} {'where':8s} {'settled s':>9s} {'started s':>9s}"]  # fmt: skip
+    for s in p.sliders:
+        where = "sidebar" if s.sidebar else "main"
+        lines.append(
+            f"  {s.label[:44]:44s} {where:8s} {_s(s.median_s):>9s} {_s(_median(s.started_s)):>9s}"
+            + (f"  ! {s.error}" if s.error else "")
+        )
+    lines += [f"  skipped: {', '.join(p.skipped)}"] if p.skipped else []
+    lines += [f"  ! {e}" for e in p.errors]
+    return "\n".join(lines) + "\n"
+
+
+def format_summary(r: Report) -> str:
+    head = f"{'page':18s} {'sliders':>7s} {'median s':>8s} {'max s':>6s} {'server ms':>9s} {'charts':>6s} {'chart MB':>8s} {'load s':>6s} errors"  # fmt: skip
+    lines = [head]
+    for p in r.pages:
+        medians = [s.median_s for s in p.sliders if s.median_s is not None]
+        sv = p.server
+        lines.append(
+            f"{p.page:18s} {len(p.sliders):7d} {_s(p.median_s):>8s} "
+            f"{_s(max(medians) if medians else None):>6s} "
+            f"{_s(sv.rerun_ms if sv else None, 0):>9s} {sv.charts if sv else '-':>6} "
+            f"{_s(sv.chart_bytes / 1e6 if sv else None):>8s} {_s(p.load_s, 1):>6s} {len(p.errors)}"
+        )
+    n = sum(len(p.sliders) for p in r.pages)
+    lines.append(f"median over all {n} sliders: {_s(r.median_slider_s)} s")
+    lines.append(f"cold start to the first chart of /{COLD_PAGE}: {_s(r.cold_start_s)} s")
+    m = r.machine
+    lines.append(
+        f"{m['date']}, {m['cpus']} CPUs (load {m['load_average'][0]:.1f} before), torch {m['torch']}, "
+        f"streamlit {m['streamlit']}, plotly {m['plotly']}, chromium {m['chromium']}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ui.nav import available
+
+    names = [p.url_path for p in available() if p.url_path != "home"]
+    ap = argparse.ArgumentParser(prog="python -m tools.latency", description=__doc__.split("\n")[0])  # fmt: skip
+    ap.add_argument("--pages", nargs="+", choices=[*names, "home"], default=names)
+    ap.add_argument("--repeats", type=int, default=3, help="nudges per slider (median)")
+    ap.add_argument("--max-sliders", type=int, default=40, help="per page")
+    ap.add_argument("--timeout", type=float, default=TIMEOUT_S, help="seconds per nudge")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold start")
+    ap.add_argument("--json", type=Path, help="write the whole report here")
+    a = ap.parse_args(argv)
+    # AppTest in this process's main thread: Streamlit warns that there is no session.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+        logging.ERROR
+    )
+    if a.repeats < 1 or a.max_sliders < 0 or not math.isfinite(a.timeout) or a.timeout <= 0:
+        ap.error("--repeats must be >= 1, --max-sliders >= 0, --timeout > 0")
+    report = run(a.pages, a.repeats, a.max_sliders, not a.no_cold, a.timeout)
+    print(format_summary(report))
+    if a.json:
+        a.json.write_text(json.dumps(asdict(report), indent=1) + "\n")
+        print(f"wrote {a.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
