@@ -71,6 +71,7 @@ TIMEOUT_S = 120.0  # per nudge, and per page load
 START_S = 5.0  # a nudge that starts no run within this is an error (the value did not change)
 QUIET_S = 0.3  # a run starting this soon after settling belongs to the same nudge
 RERUNS = 3  # AppTest reruns per page
+SERVER_LOG = Path(tempfile.gettempdir()) / "dl-math-lab-latency-server.log"  # tracebacks too
 
 # Installed once per page load: when the script state turns "running", and the keydown.
 _INSTALL_JS = """() => {
@@ -143,7 +144,7 @@ class ServerTiming:
     rerun_ms: float  # median of RERUNS reruns with nothing to train
     charts: int
     chart_bytes: int  # the Plotly JSON of one rerun
-    exceptions: int
+    exceptions: tuple[str, ...]  # shown by the page (redacted; the traceback goes to stderr)
 
 
 @dataclass(frozen=True)
@@ -181,11 +182,9 @@ def _free_port() -> int:
 @contextmanager
 def streamlit_server(timeout_s: float = 90.0) -> Iterator[str]:
     """A fresh ``streamlit run app.py`` on a free loopback port (the browser tests' flags);
-    yields its URL once ``/_stcore/health`` answers. Its output goes to a file in the temp
-    folder."""
+    yields its URL once ``/_stcore/health`` answers. Its output goes to ``SERVER_LOG``."""
     port = _free_port()
-    log_path = Path(tempfile.gettempdir()) / "dl-math-lab-latency-server.log"
-    with open(log_path, "w") as log:
+    with open(SERVER_LOG, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -203,7 +202,7 @@ def streamlit_server(timeout_s: float = 90.0) -> Iterator[str]:
                 except OSError:
                     pass
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"streamlit did not become healthy; see {log_path}")
+                    raise RuntimeError(f"streamlit did not become healthy; see {SERVER_LOG}")
                 time.sleep(0.05)
             yield url
         finally:
@@ -268,7 +267,8 @@ def nudge(pg: Any, dom_index: int, key: str, timeout_s: float = TIMEOUT_S) -> tu
 
 def _page_errors(pg: Any) -> list[str]:
     boxes = pg.locator('[data-testid="stException"]')
-    return [f"exception: {t.strip()[:300]}" for t in boxes.all_inner_texts()]
+    # The app hides the details (showErrorDetails = "none"); the traceback is in SERVER_LOG.
+    return [f"exception shown: {t.strip()[:100]}" for t in boxes.all_inner_texts()]
 
 
 def measure_sliders(
@@ -339,7 +339,7 @@ def server_timing(page: str, reruns: int = RERUNS) -> ServerTiming:
         rerun_ms=statistics.median(times) * 1000,
         charts=len(charts),
         chart_bytes=sum(len(c.proto.spec) for c in charts),
-        exceptions=len(at.exception),
+        exceptions=tuple(e.message.splitlines()[0][:100] for e in at.exception),
     )
 
 
@@ -378,6 +378,7 @@ def measure_page(
             server = server_timing(page)
         except Exception as e:
             errors.append(f"server timing: {type(e).__name__}: {e}")
+        errors += [f"server rerun: exception: {e}" for e in server.exceptions] if server else []
     medians = [s.median_s for s in timings if s.median_s is not None]
     return PageReport(
         page, load_s, tuple(timings), _median(medians), server, tuple(skipped), tuple(errors)
@@ -510,9 +511,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-cold", action="store_true", help="skip the cold start")
     ap.add_argument("--json", type=Path, help="write the whole report here")
     a = ap.parse_args(argv)
-    # AppTest in this process's main thread: Streamlit warns that there is no session.
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
-        logging.ERROR
+    # AppTest in this process's main thread: Streamlit warns that there is no session (a
+    # filter, since Streamlit resets its loggers' levels when AppTest loads its config).
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda r: "missing ScriptRunContext" not in r.getMessage()
     )
     if a.repeats < 1 or a.max_sliders < 0 or not math.isfinite(a.timeout) or a.timeout <= 0:
         ap.error("--repeats must be >= 1, --max-sliders >= 0, --timeout > 0")
