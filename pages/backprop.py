@@ -7,7 +7,7 @@ import streamlit as st
 
 from dl_core import backprop as bp
 from dl_core.backprop import ACTIVATION_LABELS, DeepConfig, TinyConfig
-from ui import params
+from ui import fast, params
 from viz import backprop as vb
 
 LR_OPTIONS = params.log_options(-3, 1)  # 0.001 .. 10
@@ -36,6 +36,77 @@ def sweep(cfg: TinyConfig, kink: bool) -> dict:
 @st.cache_data(max_entries=32, show_spinner="Training the deep network …")
 def deep_run(cfg: DeepConfig) -> bp.DeepResult:
     return bp.train(cfg)
+
+
+@fast.section
+def one_weight(wt: bp.Walkthrough, names: list[str]) -> None:
+    """One weight's gradient as a product of three factors (its picker reruns only this)."""
+    wname = st.selectbox("Weight", names, index=len(names) - 1, key="wsel")
+    wl, wij = int(wname[1]), wname[3:-1].split(",")
+    st.latex(vb.scalar_chain_latex(wt, wl, int(wij[0]) - 1, int(wij[1]) - 1))
+
+
+@fast.section
+def deep_section(act: str) -> None:
+    """The deep network: its five controls rerun only this section."""
+    c1, c2, c3, c4, c5 = st.columns(5)
+    with c1:
+        depth = params.slider("Depth (hidden layers)", "depth", 1, bp.MAX_DEPTH, 10)
+    with c2:
+        width = params.slider("Width (units per layer)", "width", 1, bp.MAX_WIDTH, 32)
+    with c3:
+        init = params.select(
+            "Initialisation", "init", bp.INITS, "xavier", format_func=bp.INIT_LABELS.get
+        )
+    with c4:
+        steps = params.slider("Training steps", "steps", 0, bp.MAX_STEPS, 60)
+    with c5:
+        dlr = params.log_slider("Learning rate η", "dlr", LR_OPTIONS, 0.5)
+    dcfg = DeepConfig(depth, width, act, init, steps, dlr)
+    if (fit := bp.affordable_steps(dcfg)) < steps:
+        st.info(
+            f"{steps} steps of a network this large would take too long here: training {fit} steps."
+        )
+        dcfg = DeepConfig(depth, width, act, init, fit, dlr)
+    res = deep_run(dcfg)
+    if (lesson := bp.diagnose(res)) is not None:
+        icon = ":material/error:" if res.diverged_at is not None else ":material/lightbulb:"
+        (st.error if res.diverged_at is not None else st.info)(lesson, icon=icon)
+    left, right = st.columns(2)
+    charts = ((left, "norms", vb.grad_norm_figure), (left, "std", vb.act_std_figure),
+              (right, "train", vb.training_figure))  # fmt: skip
+    for col, name, build in charts:
+        fig = fast.figure((f"backprop.{name}", dcfg), lambda build=build: build(res))
+        col.plotly_chart(fig, key=f"fig_{name}")
+    spread = "are identical" if res.spread.max() == 0 else f"differ by up to {res.spread.max():.3g}"
+    right.markdown(
+        f"After training, the units of each hidden layer **{spread}** (max |wᵢ − w₁| over rows "
+        f"of W). Final accuracy {res.accuracy[-1]:.0%}, {res.seconds * 1000:.0f} ms on {res.device}."
+    )
+
+
+@fast.section  # opening the expander reruns only this section; its work runs only when open
+def under_the_hood(cfg: TinyConfig, kink: bool, wt: bp.Walkthrough, ls: bp.LossStep) -> None:
+    box = st.expander("Under the hood: hand-written backprop vs torch.autograd",
+                      icon=":material/code:", key="bp_hood", on_change="rerun")  # fmt: skip
+    if not box.open:
+        return
+    with box:
+        gc64 = check(cfg, 1e-6, "float64", kink)
+        st.markdown(
+            "Everything above is computed by `dl_core.backprop.forward` / `backward` (tensor ops, "
+            "no autograd). The reference builds the same network from `torch.nn.Linear` and the "
+            "activation module, and differentiates `torch.nn`'s loss with `torch.autograd`."
+        )
+        st.markdown(
+            f"Max |hand − autograd|: **{np.abs(gc64.hand - gc64.autograd).max():.2e}** over every "
+            f"∂L/∂θ (float64), **{np.abs(ls.dL_dz - ls.dL_dz_autograd).max():.2e}** for ∂L/∂z."
+        )
+        left, right = st.columns(2)
+        left.code(inspect.getsource(bp.backward), language="python")
+        right.code(inspect.getsource(bp.reference_gradients), language="python")
+        st.code(inspect.getsource(bp.central_difference), language="python")
+        st.caption(f"Tiny network: {wt.seconds * 1000:.1f} ms on {wt.device} (float64).")
 
 
 st.title("Backpropagation")
@@ -76,7 +147,8 @@ with st.sidebar:
     kink = params.toggle("Put a hidden unit on its kink (z = ε/3)", "kink", False)
 
 cfg = TinyConfig(arch, act, loss, seed, scale, EXAMPLE_NAMES.index(ex), lr)
-wt = tiny_run(cfg, eps if kink else None)
+view = (cfg, eps if kink else None)  # everything the walkthrough (and its figures) depends on
+wt = tiny_run(*view)
 if not wt.finite:
     st.error(
         "This network produced NaN or inf (the numbers overflowed). Lower the weight scale or the "
@@ -92,7 +164,7 @@ st.markdown(
     "to it; each edge shows a weight (blue positive, red negative, thickness ~ |w|). Hover for "
     "every number."
 )
-st.plotly_chart(vb.graph(wt), key="fig_graph")
+st.plotly_chart(fast.figure(("backprop.graph", *view), lambda: vb.graph(wt)), key="fig_graph")
 
 # ---------------------------------------------------------------- with your numbers
 st.subheader("The chain rule with your numbers")
@@ -106,10 +178,7 @@ for layer in reversed(range(1, len(wt.layers) + 1)):
     for line in vb.backward_latex(wt, layer):
         st.latex(line)
 st.markdown("**One weight, as a product of three local derivatives:**")
-names = [n for n in bp.tiny_params(cfg).names() if n.startswith("W")]
-wname = st.selectbox("Weight", names, index=len(names) - 1, key="wsel")
-wl, wij = int(wname[1]), wname[3:-1].split(",")
-st.latex(vb.scalar_chain_latex(wt, wl, int(wij[0]) - 1, int(wij[1]) - 1))
+one_weight(wt, [n for n in bp.tiny_params(cfg).names() if n.startswith("W")])
 st.markdown(f"**One gradient-descent step** with η = {lr:g} on this example:")
 for line in vb.update_latex(wt):
     st.latex(line)
@@ -136,7 +205,11 @@ m1.metric("worst rel. error, backprop vs autograd", f"{gc.max_rel_autograd:.1e}"
 m2.metric("worst rel. error, backprop vs finite differences", f"{gc.max_rel_fd:.1e}")
 if (why := vb.check_explanation(gc, act)) is not None:
     st.warning(why, icon=":material/report:")
-st.plotly_chart(vb.eps_sweep_figure(sweep(cfg, kink), eps, prec), key="fig_sweep")
+fig = fast.figure(
+    ("backprop.sweep", cfg, kink, eps, prec),
+    lambda: vb.eps_sweep_figure(sweep(cfg, kink), eps, prec),
+)
+st.plotly_chart(fig, key="fig_sweep")
 st.caption(
     "Every ε straddles the kink here: the error stays near 1/3 whatever ε."
     if kink and act in ("relu", "leaky_relu")
@@ -149,7 +222,10 @@ st.subheader("Activation functions and their derivatives")
 left, right = st.columns([3, 2])
 with left:
     marks = np.concatenate([lay.z for lay in wt.layers[:-1]])
-    st.plotly_chart(vb.activation_figure(bp.activation_curve(act), act, marks), key="fig_act")
+    fig = fast.figure(
+        ("backprop.act", *view), lambda: vb.activation_figure(bp.activation_curve(act), act, marks)
+    )
+    st.plotly_chart(fig, key="fig_act")
 with right:
     f_tex, df_tex = bp.ACTIVATION_FORMULAS[act]
     st.latex(f_tex)
@@ -169,9 +245,12 @@ st.latex(r"\qquad".join(bp.LOSS_FORMULAS[loss]))
 st.latex(vb.loss_step_latex(ls))
 left, right = st.columns([3, 2])
 with left:
-    zg, Lg, gg = bp.loss_curve(loss, wt.y, out.z)
     title = f"{bp.LOSS_LABELS[loss].capitalize()} and its slope"
-    st.plotly_chart(vb.loss_figure(zg, Lg, gg, ls, title), key="fig_loss")
+    fig = fast.figure(
+        ("backprop.loss", *view),
+        lambda: vb.loss_figure(*bp.loss_curve(loss, wt.y, out.z), ls, title),
+    )
+    st.plotly_chart(fig, key="fig_loss")
 with right:
     st.markdown(
         "Sigmoid + binary cross-entropy and softmax + cross-entropy both give **∂L/∂z = p − y**: "
@@ -193,40 +272,7 @@ st.markdown(
     "keeps the factor near 1 for tanh; He (σ² = 2/n_in) for ReLU, which zeroes half its inputs. "
     f"The activation is the sidebar's: **{ACTIVATION_LABELS[act]}**."
 )
-c1, c2, c3, c4, c5 = st.columns(5)
-with c1:
-    depth = params.slider("Depth (hidden layers)", "depth", 1, bp.MAX_DEPTH, 10)
-with c2:
-    width = params.slider("Width (units per layer)", "width", 1, bp.MAX_WIDTH, 32)
-with c3:
-    init = params.select(
-        "Initialisation", "init", bp.INITS, "xavier", format_func=bp.INIT_LABELS.get
-    )
-with c4:
-    steps = params.slider("Training steps", "steps", 0, bp.MAX_STEPS, 60)
-with c5:
-    dlr = params.log_slider("Learning rate η", "dlr", LR_OPTIONS, 0.5)
-dcfg = DeepConfig(depth, width, act, init, steps, dlr)
-if (fit := bp.affordable_steps(dcfg)) < steps:
-    st.info(
-        f"{steps} steps of a network this large would take too long here: training {fit} steps."
-    )
-    dcfg = DeepConfig(depth, width, act, init, fit, dlr)
-res = deep_run(dcfg)
-if (lesson := bp.diagnose(res)) is not None:
-    icon = ":material/error:" if res.diverged_at is not None else ":material/lightbulb:"
-    (st.error if res.diverged_at is not None else st.info)(lesson, icon=icon)
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(vb.grad_norm_figure(res), key="fig_norms")
-    st.plotly_chart(vb.act_std_figure(res), key="fig_std")
-with right:
-    st.plotly_chart(vb.training_figure(res), key="fig_train")
-    spread = "are identical" if res.spread.max() == 0 else f"differ by up to {res.spread.max():.3g}"
-    st.markdown(
-        f"After training, the units of each hidden layer **{spread}** (max |wᵢ − w₁| over rows "
-        f"of W). Final accuracy {res.accuracy[-1]:.0%}, {res.seconds * 1000:.0f} ms on {res.device}."
-    )
+deep_section(act)
 
 # ---------------------------------------------------------------- try this
 presets = [  # (button, widget values, what to look for)
@@ -242,19 +288,4 @@ presets = [  # (button, widget values, what to look for)
 params.try_this({name: (values, note) for name, values, note in presets})
 
 # ---------------------------------------------------------------- under the hood
-with st.expander("Under the hood: hand-written backprop vs torch.autograd", icon=":material/code:"):
-    gc64 = check(cfg, 1e-6, "float64", kink)
-    st.markdown(
-        "Everything above is computed by `dl_core.backprop.forward` / `backward` (tensor ops, no "
-        "autograd). The reference builds the same network from `torch.nn.Linear` and the "
-        "activation module, and differentiates `torch.nn`'s loss with `torch.autograd`."
-    )
-    st.markdown(
-        f"Max |hand − autograd|: **{np.abs(gc64.hand - gc64.autograd).max():.2e}** over every "
-        f"∂L/∂θ (float64), **{np.abs(ls.dL_dz - ls.dL_dz_autograd).max():.2e}** for ∂L/∂z."
-    )
-    left, right = st.columns(2)
-    left.code(inspect.getsource(bp.backward), language="python")
-    right.code(inspect.getsource(bp.reference_gradients), language="python")
-    st.code(inspect.getsource(bp.central_difference), language="python")
-    st.caption(f"Tiny network: {wt.seconds * 1000:.1f} ms on {wt.device} (float64).")
+under_the_hood(cfg, kink, wt, ls)

@@ -1,5 +1,7 @@
 """AppTest of the backpropagation page: defaults, extremes, presets, URL clamping."""
 
+import re
+
 import pytest
 
 from tests.app.conftest import assert_ok, run_page
@@ -154,3 +156,32 @@ def test_weight_choice_survives_a_smaller_network():
     at.selectbox(key="arch").set_value("2-2-1").run()
     assert_ok(at)
     assert at.selectbox(key="wsel").value in at.selectbox(key="wsel").options
+
+
+def test_under_the_hood_runs_only_when_open():
+    at = run_page(PAGE)
+    assert not any("Max |hand − autograd|" in m.value for m in at.markdown)  # closed
+    at.session_state["bp_hood"] = True  # what a click on the expander does
+    at.run()
+    assert_ok(at)
+    (text,) = [m.value for m in at.markdown if "Max |hand − autograd|" in m.value]
+    gaps = [float(g) for g in re.findall(r"\*\*([\d.]+e[-+]\d+)\*\*", text)]
+    assert len(gaps) == 2 and max(gaps) < 1e-12  # float64: backprop by hand is autograd's
+    assert any("def backward" in c.value for c in at.code)
+
+
+def chart_specs(at) -> dict[str, str]:
+    return {c.proto.id.rsplit("-", 1)[-1]: c.proto.spec for c in at.get("plotly_chart")}
+
+
+def test_charts_follow_the_settings_they_show():
+    """Figures are built once per result: a changed setting must still redraw its charts."""
+    at = run_page(PAGE)
+    spec = chart_specs(at)
+    at.slider(key="seed").set_value(3).run()  # a new tiny network: the deep one is unchanged
+    new = chart_specs(at)
+    changed = {k for k in spec if spec[k] != new[k]}
+    assert changed == {"fig_graph", "fig_act", "fig_loss", "fig_sweep"}
+    at.slider(key="depth").set_value(4).run()
+    newer = chart_specs(at)
+    assert {k for k in new if new[k] != newer[k]} == {"fig_norms", "fig_std", "fig_train"}
