@@ -1,12 +1,13 @@
 """Neural-network playground: a multilayer perceptron trained live on 2-D data."""
 
 import inspect
+import uuid
 
 import streamlit as st
 
 from dl_core import data2d, mlp
 from dl_core.mlp import Config
-from ui import params
+from ui import fast, params
 from viz import playground as vp
 
 LR_OPTIONS = params.log_options(-4, 1)  # 1e-4 .. 10
@@ -31,6 +32,78 @@ def set_playing(value: bool) -> None:
 
 def reset() -> None:
     st.session_state.pop("pg_net", None)
+
+
+def chart(where, name: str, build, *view) -> None:
+    """A chart of the session's network. Paused, it is built once per network state (the
+    network's id, its step and record counts) and view; playing, every tick draws a frame
+    that is seen once, so it is built afresh rather than crowd the shared figure cache."""
+    net = st.session_state["pg_net"]
+    state = (st.session_state["pg_net_id"], net.step_count, len(net.history.step), net.cfg)
+    ticking = st.session_state.get("pg_playing") and net.diverged_at is None
+    fig = build() if ticking else fast.figure((f"playground.{name}", *state, *view), build)
+    where.plotly_chart(fig, key=f"pg_{name}")
+
+
+@fast.section
+def one_neuron(cfg: Config) -> None:
+    """One neuron at one point, and the last update of one weight: its pickers rerun only this."""
+    net = st.session_state["pg_net"]
+    n_cols = len(cfg.hidden) + 1
+    s1, s2, s3, s4 = st.columns(4)
+    layer = s1.selectbox("Layer", range(1, n_cols + 1), key="pg_layer",
+                         format_func=lambda k: "output" if k == n_cols else f"hidden {k}")  # fmt: skip
+    unit = s2.selectbox("Neuron", range(1, cfg.sizes[layer] + 1), key="pg_unit")
+    px = s3.slider("Point x₁", -6.0, 6.0, 1.0, 0.1, key="pg_px")
+    py = s4.slider("Point x₂", -6.0, 6.0, -2.0, 0.1, key="pg_py")
+    for line in vp.neuron_latex(cfg, mlp.neuron(net, layer, unit, (px, py))):
+        st.latex(line)
+    if net.diverged_at is not None:
+        st.caption(
+            "Training diverged: these are the last finite weights, from before the bad step."
+        )
+    elif net.step_count > 0:
+        src = st.selectbox("The update of its incoming weight from input", range(1, cfg.sizes[layer - 1] + 1),
+                           key="pg_src", format_func=lambda i: vp.input_label(cfg, layer, i))  # fmt: skip
+        u = mlp.weight_update(net, layer, src, unit)
+        st.markdown(
+            f"**The last update (step {u.step}) of this weight** with {mlp.OPTIMIZER_LABELS[u.optimizer]}:"
+        )
+        for line in vp.update_latex(u):
+            st.latex(line)
+
+
+@fast.section  # opening the expander reruns only this section; its work runs only when open
+def under_the_hood(cfg: Config) -> None:
+    box = st.expander("Under the hood: the hand-written step vs torch.nn + torch.optim",
+                      icon=":material/code:", key="pg_hood", on_change="rerun")  # fmt: skip
+    if not box.open:
+        return
+    with box:
+        gap = reference_gap(cfg)
+        st.markdown(
+            "Every training step above runs `Net._step`: forward and backward pass written with "
+            "tensor ops, all parameters in one flat tensor so the optimizer update is a few in-place "
+            "ops. The same 50 full-batch steps with `TorchMLP` (nn.Linear, nn.BatchNorm1d, autograd) "
+            f"and `torch.optim`, in float64, end at a **max |θ_hand − θ_torch| = {gap:.2e}**."
+        )
+        if st.button("Measure the speed of both", key="pg_speed"):
+            mine, ref = speeds(cfg)
+            st.markdown(
+                f"Full-batch steps per second: **{mine:,.0f}** hand-written, **{ref:,.0f}** nn.Module + torch.optim."
+            )
+        st.code(
+            inspect.getsource(mlp.Net._step) + inspect.getsource(mlp.Net._regularize_and_update),
+            language="python",
+        )
+        st.code(
+            inspect.getsource(mlp.TorchMLP.forward) + inspect.getsource(mlp.reference_optimizer),
+            language="python",
+        )
+        device = st.session_state["pg_net"].device
+        st.caption(
+            f"Device: {device} (a step is ~30 microsecond-sized ops: a GPU launch costs more)."
+        )
 
 
 st.title("Neural-network playground")
@@ -84,6 +157,8 @@ cfg = Config(
 net: mlp.Net | None = st.session_state.get("pg_net")
 if net is None or not net.update(cfg):  # a new structure needs a new network; η etc. do not
     net = st.session_state["pg_net"] = mlp.Net(cfg)
+    st.session_state["pg_net_id"] = uuid.uuid4().hex  # names this network in figure keys
+st.session_state.setdefault("pg_net_id", uuid.uuid4().hex)
 playing = st.session_state.setdefault("pg_playing", False) and net.diverged_at is None
 
 with st.expander("The formulas of this network", expanded=True, icon=":material/functions:"):
@@ -131,24 +206,18 @@ def live() -> None:
     left, right = st.columns([3, 2] if len(cfg.hidden) >= 4 else [1, 1])  # deep nets need width
     d = net.data
     test_on = st.session_state.get("pg_show_test", False)
-    with left:
-        st.plotly_chart(
-            vp.network_figure(cfg, net.params(), mlp.grid(net, TILE_RES)), key="pg_network"
-        )
-    with right:
-        st.plotly_chart(
-            vp.decision_map(
-                mlp.grid(net, MAP_RES), cfg, d.X_train.numpy(), d.y_train.numpy(),
-                d.X_test.numpy() if test_on else None, d.y_test.numpy() if test_on else None,
-                "Regression surface" if cfg.task == "regression" else "Decision boundary",
-            ), key="pg_map",
-        )  # fmt: skip
+    chart(left, "network", lambda: vp.network_figure(cfg, net.params(), mlp.grid(net, TILE_RES)))
+    chart(right, "map", lambda: vp.decision_map(
+        mlp.grid(net, MAP_RES), cfg, d.X_train.numpy(), d.y_train.numpy(),
+        d.X_test.numpy() if test_on else None, d.y_test.numpy() if test_on else None,
+        "Regression surface" if cfg.task == "regression" else "Decision boundary",
+    ), test_on)  # fmt: skip
     a, b = st.columns(2)
-    a.plotly_chart(vp.loss_curves(h.epoch, h.train_loss, h.test_loss), key="pg_loss")
+    chart(a, "loss", lambda: vp.loss_curves(h.epoch, h.train_loss, h.test_loss))
     if cfg.task == "binary":
-        b.plotly_chart(vp.accuracy_curves(h.epoch, h.train_acc, h.test_acc), key="pg_acc")
+        chart(b, "acc", lambda: vp.accuracy_curves(h.epoch, h.train_acc, h.test_acc))
     elif cfg.task == "multiclass":
-        b.plotly_chart(vp.confusion_figure(mlp.confusion(net)), key="pg_conf")
+        chart(b, "conf", lambda: vp.confusion_figure(mlp.confusion(net)))
 
 
 st.toggle("Show test points (diamonds)", key="pg_show_test")
@@ -159,26 +228,7 @@ st.subheader("With your numbers: one neuron, one point")
 st.caption(
     "The current network's own weights. While playing they change every tick: pause to read them."
 )
-n_cols = len(cfg.hidden) + 1
-s1, s2, s3, s4 = st.columns(4)
-layer = s1.selectbox("Layer", range(1, n_cols + 1), key="pg_layer",
-                     format_func=lambda k: "output" if k == n_cols else f"hidden {k}")  # fmt: skip
-unit = s2.selectbox("Neuron", range(1, cfg.sizes[layer] + 1), key="pg_unit")
-px = s3.slider("Point x₁", -6.0, 6.0, 1.0, 0.1, key="pg_px")
-py = s4.slider("Point x₂", -6.0, 6.0, -2.0, 0.1, key="pg_py")
-for line in vp.neuron_latex(cfg, mlp.neuron(net, layer, unit, (px, py))):
-    st.latex(line)
-if net.diverged_at is not None:
-    st.caption("Training diverged: these are the last finite weights, from before the bad step.")
-elif net.step_count > 0:
-    src = st.selectbox("The update of its incoming weight from input", range(1, cfg.sizes[layer - 1] + 1),
-                       key="pg_src", format_func=lambda i: vp.input_label(cfg, layer, i))  # fmt: skip
-    u = mlp.weight_update(net, layer, src, unit)
-    st.markdown(
-        f"**The last update (step {u.step}) of this weight** with {mlp.OPTIMIZER_LABELS[u.optimizer]}:"
-    )
-    for line in vp.update_latex(u):
-        st.latex(line)
+one_neuron(cfg)
 
 # ---------------------------------------------------------------- try this
 SPIRAL = dict(data="spiral", noise=0.0, n=500, test=0.5, act="tanh", opt="adam", lr=0.03,
@@ -207,29 +257,4 @@ presets = {
 params.try_this(presets)
 
 # ---------------------------------------------------------------- under the hood
-with st.expander(
-    "Under the hood: the hand-written step vs torch.nn + torch.optim", icon=":material/code:"
-):
-    gap = reference_gap(cfg)
-    st.markdown(
-        "Every training step above runs `Net._step`: forward and backward pass written with "
-        "tensor ops, all parameters in one flat tensor so the optimizer update is a few in-place "
-        "ops. The same 50 full-batch steps with `TorchMLP` (nn.Linear, nn.BatchNorm1d, autograd) "
-        f"and `torch.optim`, in float64, end at a **max |θ_hand − θ_torch| = {gap:.2e}**."
-    )
-    if st.button("Measure the speed of both", key="pg_speed"):
-        mine, ref = speeds(cfg)
-        st.markdown(
-            f"Full-batch steps per second: **{mine:,.0f}** hand-written, **{ref:,.0f}** nn.Module + torch.optim."
-        )
-    st.code(
-        inspect.getsource(mlp.Net._step) + inspect.getsource(mlp.Net._regularize_and_update),
-        language="python",
-    )
-    st.code(
-        inspect.getsource(mlp.TorchMLP.forward) + inspect.getsource(mlp.reference_optimizer),
-        language="python",
-    )
-    st.caption(
-        f"Device: {net.device} (a step is ~30 microsecond-sized ops: a GPU launch costs more)."
-    )
+under_the_hood(cfg)

@@ -45,7 +45,7 @@ def decision_map(
     if cfg.task == "multiclass":
         K = g.output.shape[-1]
         conf = (g.output.max(-1) - 1 / K) / (1 - 1 / K)  # 0 (unsure) .. 1 (certain)
-        z = g.output.argmax(-1) + np.clip(conf, 0, 0.999)  # class k fills [k, k+1)
+        z = (g.output.argmax(-1) + np.clip(conf, 0, 0.999)).astype(np.float32)  # k: [k, k+1)
         scale = []
         for k in range(K):  # within [k, k+1): from white to the class colour
             end = 1.0 if k == K - 1 else (k + 1) / K - 1e-9
@@ -54,16 +54,16 @@ def decision_map(
             go.Heatmap(x=g.xs, y=g.ys, z=z, zmin=0, zmax=K, colorscale=scale, showscale=False,
                        opacity=0.75, hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>class, confidence=%{z:.2f}<extra></extra>")
         )  # fmt: skip
-    else:
-        z = g.output if cfg.task == "regression" else g.output * 2 - 1
-        label = "prediction ŷ" if cfg.task == "regression" else "p(class 1)"
+    else:  # z in float32: half the bytes, differences far below a colour or a hover digit
+        reg = cfg.task == "regression"
+        label = "prediction ŷ" if reg else "p(class 1)"
+        lo, ticks = (-1, ["−1", "0", "1"]) if reg else (0, ["0", "0.5", "1"])
         fig.add_trace(
             go.Heatmap(
-                x=g.xs, y=g.ys, z=z, zmin=-1, zmax=1, colorscale=DIVERGING, opacity=0.75,
-                customdata=g.output, hovertemplate=f"x₁=%{{x:.2f}}<br>x₂=%{{y:.2f}}<br>{label}=%{{customdata:.3f}}<extra></extra>",
+                x=g.xs, y=g.ys, z=g.output.astype(np.float32), zmin=lo, zmax=1, colorscale=DIVERGING,
+                opacity=0.75, hovertemplate=f"x₁=%{{x:.2f}}<br>x₂=%{{y:.2f}}<br>{label}=%{{z:.3f}}<extra></extra>",
                 colorbar=dict(title=dict(text=label, side="right"), thickness=12,
-                              tickvals=[-1, 0, 1],
-                              ticktext=["−1", "0", "1"] if cfg.task == "regression" else ["0", "0.5", "1"]),
+                              tickvals=[lo, (lo + 1) / 2, 1], ticktext=ticks),
             )
         )  # fmt: skip
     _points(fig, cfg, X_train, y_train, "train", "circle")
@@ -103,7 +103,18 @@ def _points(fig: go.Figure, cfg: Config, X: np.ndarray, y: np.ndarray, name: str
 # ---------------------------------------------------------------- curves
 
 
+MAX_CURVE_POINTS = 1000  # a curve keeps one point a tick: a long session is thinned to this
+
+
+def thin(x, *ys, max_points: int = MAX_CURVE_POINTS) -> list[np.ndarray]:
+    """``x`` and each of ``ys`` at most ``max_points`` evenly spread indices, first and last
+    kept (float32: a line's width hides the rest)."""
+    idx = np.unique(np.linspace(0, max(len(x) - 1, 0), max_points).round().astype(int))
+    return [np.asarray(v, dtype=np.float32)[idx[: len(v)]] for v in (x, *ys)]
+
+
 def loss_curves(epoch, train_loss, test_loss, diverged_at: int | None = None) -> go.Figure:
+    epoch, train_loss, test_loss = thin(epoch, train_loss, test_loss)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=epoch, y=train_loss, name="train loss", line=dict(color=PALETTE[0])))
     fig.add_trace(
@@ -117,6 +128,7 @@ def loss_curves(epoch, train_loss, test_loss, diverged_at: int | None = None) ->
 
 
 def accuracy_curves(epoch, train_acc, test_acc) -> go.Figure:
+    epoch, train_acc, test_acc = thin(epoch, train_acc, test_acc)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=epoch, y=train_acc, name="train", line=dict(color=PALETTE[0])))
     fig.add_trace(
@@ -158,15 +170,14 @@ def network_figure(
     H = M * (T + gap)
     col_w = int(np.clip((1.5 * H - T) / (len(sizes) - 1), 1.8 * T, 4 * T))  # keep it ~1.5:1
     W = (len(sizes) - 1) * col_w + T
-    canvas = np.full((H, W), np.nan)
     centres: list[list[tuple[float, float]]] = []
+    columns = []  # one heat map per layer: only its tiles' rows, so no empty canvas is sent
     for c, n in enumerate(sizes):
         layer = tiles.layers[c]  # (T, T, n)
         top = H - ((M - n) * (T + gap)) / 2 - gap / 2  # centre the column vertically
-        col = []
+        col, ys, rows = [], [], []
         for r in range(n):
             y0 = int(round(top - (r + 1) * (T + gap) + gap / 2))
-            x0 = c * col_w
             tile = layer[..., r]
             if c == len(sizes) - 1 and cfg.task != "regression":
                 out = tiles.output if tiles.output.ndim == 2 else tiles.output[..., r]
@@ -174,19 +185,18 @@ def network_figure(
             else:
                 scale = np.nanmax(np.abs(tile)) if np.isfinite(tile).any() else 1.0
                 tile = tile / scale if scale > 0 else tile
-            canvas[y0 : y0 + T, x0 : x0 + T] = np.clip(tile, -1, 1)
-            col.append((x0, y0 + T / 2))
+            col.append((c * col_w, y0 + T / 2))
+            ys.append(np.arange(y0, y0 + T))
+            rows.append(np.clip(tile, -1, 1))
         centres.append(col)
+        columns.append(_column_heatmap(c * col_w, T, ys[::-1], rows[::-1]))  # bottom up
     fig = go.Figure()
     _edges(fig, params, centres, T)  # below the tiles
-    fig.add_trace(
-        go.Heatmap(z=canvas, zmin=-1, zmax=1, colorscale=DIVERGING, showscale=False,
-                   hoverinfo="skip")
-    )  # fmt: skip
+    fig.add_traces(columns)
     corners = np.array([[0, 0], [T, 0], [T, T], [0, T], [0, 0], [np.nan, np.nan]]) - [0.5, 0.5]
     frames = np.concatenate(
         [corners + [x0, yc - T / 2] for col in centres for x0, yc in col]
-    )  # (6 * neurons, 2): a grey frame around every tile, so a dead (all-zero) neuron shows
+    ).astype(np.float32)  # (6 * neurons, 2): a frame around every tile: a dead neuron shows
     fig.add_trace(
         go.Scatter(x=frames[:, 0], y=frames[:, 1], mode="lines", hoverinfo="skip",
                    line=dict(color="#BBBBBB", width=1))
@@ -218,6 +228,25 @@ def network_figure(
     return fig
 
 
+def _column_heatmap(x0: int, T: int, ys: list[np.ndarray], tiles: list[np.ndarray]) -> go.Heatmap:
+    """One layer's tiles (each (T, T), rows at ``ys``, listed bottom up) as one heat map.
+
+    Its y coordinates skip the gaps between tiles: a cell spans half-way to its neighbours,
+    so each gap gets two blank rows, one next to each tile, and every tile cell stays 1 x 1.
+    float32 (values in [-1, 1]): half the bytes of float64, differences far below a colour."""
+    y, z = [ys[0]], [tiles[0]]
+    blank = np.full((1, T), np.nan)
+    for prev, y_next, tile in zip(ys, ys[1:], tiles[1:]):
+        gap = range(prev[-1] + 1, y_next[0])  # the rows between two tiles
+        pad = sorted({gap[0], gap[-1]}) if gap else []
+        y += [np.array(pad), y_next]
+        z += [np.repeat(blank, len(pad), 0), tile]
+    return go.Heatmap(
+        x=np.arange(x0, x0 + T), y=np.concatenate(y), z=np.concatenate(z).astype(np.float32),
+        zmin=-1, zmax=1, colorscale=DIVERGING, showscale=False, hoverinfo="skip",
+    )  # fmt: skip
+
+
 def _edges(fig: go.Figure, params, centres, T: int, bins: int = 6) -> None:
     """All edges in at most 2 * bins traces (one per sign and width class), built as
     NaN-separated numpy arrays (plotly validates those far faster than lists)."""
@@ -234,7 +263,7 @@ def _edges(fig: go.Figure, params, centres, T: int, bins: int = 6) -> None:
         weights.append(Wl.ravel())
         texts += [f"W{_sub(lay + 1)}[{i + 1},{j + 1}] = {_fmt(w)}"
                   for i, j, w in zip(ii.ravel(), jj.ravel(), Wl.ravel(), strict=True)]  # fmt: skip
-    seg, w = np.concatenate(segs), np.concatenate(weights)
+    seg, w = np.concatenate(segs).astype(np.float32), np.concatenate(weights)  # half-cells: exact
     ok = np.isfinite(w)
     cls = np.minimum((np.abs(np.nan_to_num(w)) / wmax * bins).astype(int), bins - 1)
     for positive in (True, False):

@@ -155,6 +155,9 @@ def test_walkthrough_of_output_neuron_and_under_the_hood():
     at.selectbox(key="pg_layer").set_value(3).run()
     assert_ok(at)
     assert r"p = \sigma\big(" in latex_text(at)
+    assert not any("θ_hand" in m.value for m in at.markdown)  # closed: its work is not done
+    at.session_state["pg_hood"] = True  # open the expander (a browser click does this)
+    at.run()
     at.button(key="pg_speed").click().run()
     assert_ok(at)
     assert any("steps per second" in m.value for m in at.markdown)
@@ -171,3 +174,26 @@ def test_play_pauses_at_the_page_limit(monkeypatch):
     assert at.session_state["pg_net"].step_count == 40
     assert any("limit of 40 steps" in i.value for i in at.info)
     assert_ok(at)
+
+
+def chart_spec(at, key: str) -> str:
+    return next(c.proto.spec for c in at.get("plotly_chart") if key in c.proto.id)
+
+
+def test_paused_charts_follow_the_network():
+    """Paused, a rerun sends the same figures (built once per network state); training
+    redraws every one; the test-points toggle redraws only the map."""
+    at = run_page(PAGE)
+    keys = ("pg_network", "pg_map", "pg_loss", "pg_acc")
+    before = {k: chart_spec(at, k) for k in keys}
+    at.run()
+    assert {k: chart_spec(at, k) for k in keys} == before
+    at.session_state["pg_net"].advance(30)  # what a tick does
+    at.run()
+    after = {k: chart_spec(at, k) for k in keys}
+    assert all(after[k] != before[k] for k in keys)
+    at.toggle(key="pg_show_test").set_value(True).run()
+    assert "class 0 (test)" in chart_spec(at, "pg_map") and "(test)" not in after["pg_map"]
+    assert chart_spec(at, "pg_network") == after["pg_network"]
+    at.button[2].click().run()  # Reset: a new network, drawn anew
+    assert chart_spec(at, "pg_loss") == before["pg_loss"]
