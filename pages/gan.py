@@ -2,12 +2,13 @@
 
 import inspect
 import math
+import uuid
 
 import streamlit as st
 
 from dl_core import gan
 from dl_core.gan import LOSS_LABELS, TARGET_LABELS, GanConfig
-from ui import params
+from ui import fast, params
 from viz import gan as vg
 from viz.latex import num
 
@@ -32,6 +33,38 @@ def tick(n: int) -> None:
 def reset() -> None:
     st.session_state.pop("gan_state", None)
     st.session_state["gan_playing"] = False
+
+
+def chart(where, name: str, build, *view) -> None:
+    """A chart of the session's GAN. Paused, it is built once per training state (the state's
+    id and step) and view; playing, every frame is seen once, so it is built afresh rather
+    than crowd the shared figure cache."""
+    state = st.session_state["gan_state"]
+    key = (f"gan.{name}", st.session_state["gan_state_id"], state.step, state.diverged_at)
+    fig = build() if st.session_state["gan_playing"] else fast.figure((*key, *view), build)
+    where.plotly_chart(fig, key=name)
+
+
+@fast.section  # opening the expander reruns only this section; its work runs only when open
+def under_the_hood(cfg: GanConfig) -> None:
+    box = st.expander("Under the hood: a hand-written fused step vs autograd",
+                      icon=":material/code:", key="gan_hood", on_change="rerun")  # fmt: skip
+    if not box.open:
+        return
+    with box:
+        st.markdown(
+            "Training runs `fused_iteration`: forward and backward passes written by hand on "
+            "parameters stored in one flat vector (so Adam is a handful of tensor ops), about "
+            "three times faster than autograd for networks this small. `autograd_iteration` does "
+            "the same with `F.linear`, the losses as formulas and `torch.autograd.grad` "
+            "(WGAN-GP always uses it: its penalty differentiates a gradient). After 20 steps "
+            "from the same start, the largest difference in any parameter is:"
+        )
+        st.metric("max |θ_hand − θ_autograd|", f"{autograd_gap(cfg):.2e}")
+        a, b = st.columns(2)
+        a.code(inspect.getsource(gan.fused_iteration), language="python")
+        b.code(inspect.getsource(gan.autograd_iteration), language="python")
+        st.code(inspect.getsource(gan.backward), language="python")
 
 
 st.title("Generative adversarial networks")
@@ -79,6 +112,8 @@ cfg = GanConfig(
 )  # fmt: skip
 if "gan_state" not in st.session_state or st.session_state["gan_state"].cfg != cfg:
     st.session_state["gan_state"] = gan.init_state(cfg)
+    st.session_state["gan_state_id"] = uuid.uuid4().hex  # names this run in figure keys
+st.session_state.setdefault("gan_state_id", uuid.uuid4().hex)
 st.session_state.setdefault("gan_playing", False)
 playing = st.session_state["gan_playing"]
 
@@ -112,7 +147,7 @@ def live() -> None:
         st.info(note, icon=":material/scatter_plot:")
 
     left, right = st.columns([3, 2])
-    left.plotly_chart(vg.field_figure(snap, layers, wgan), key="field")
+    chart(left, "field", lambda: vg.field_figure(snap, layers, wgan), tuple(layers), wgan)
     cov = snap.coverage
     m1, m2 = right.columns(2)
     m1.metric("Generator step", state.step)
@@ -125,8 +160,8 @@ def live() -> None:
         f"the modes are equal stretches of the curve). Device: {state.device.type}; "
         f"{state.step / max(state.seconds, 1e-9):,.0f} steps/s of training."
     )
-    right.plotly_chart(vg.coverage_figure(state.eval_steps, state.modes, state.quality,
-                                          state.js, cov.n_modes), key="coverage")  # fmt: skip
+    chart(right, "coverage", lambda: vg.coverage_figure(
+        state.eval_steps, state.modes, state.quality, state.js, cov.n_modes))  # fmt: skip
 
     st.subheader("The minimax game with this batch's numbers")
     m = snap.numbers
@@ -144,9 +179,9 @@ def live() -> None:
             "goal but its gradient is largest exactly there, which is why it is used in practice."
         )
     g1, g2 = st.columns(2)
-    g1.plotly_chart(vg.generator_gradient_figure(None if m is None else m.D_fake), key="ggrad")
-    g2.plotly_chart(vg.loss_figure(state.d_loss, state.g_loss, state.log_D_real,
-                                   state.log_1m_D_fake), key="losses")  # fmt: skip
+    chart(g1, "ggrad", lambda: vg.generator_gradient_figure(None if m is None else m.D_fake))
+    chart(g2, "losses", lambda: vg.loss_figure(state.d_loss, state.g_loss, state.log_D_real,
+                                               state.log_1m_D_fake))  # fmt: skip
 
     st.subheader("The optimal discriminator")
     st.markdown(
@@ -156,7 +191,7 @@ def live() -> None:
         "\\,\\|\\,p_g)$. Below, both densities are estimated on a grid with Gaussian kernels "
         "(blank where neither has mass); compare the learned $D$ with $D^*$."
     )
-    st.plotly_chart(vg.dstar_figure(snap, wgan), key="dstar")
+    chart(st, "dstar", lambda: vg.dstar_figure(snap, wgan), wgan)
     v_star = -math.log(4) + 2 * snap.js
     st.latex(
         rf"\mathrm{{JS}}(p_\text{{data}} \,\|\, p_g) = {num(snap.js)}\ \text{{nats}}"
@@ -194,17 +229,4 @@ notes = {
 params.try_this({name: (values, notes[name]) for name, values in presets.items()})
 
 # ---------------------------------------------------------------- under the hood
-with st.expander("Under the hood: a hand-written fused step vs autograd", icon=":material/code:"):
-    st.markdown(
-        "Training runs `fused_iteration`: forward and backward passes written by hand on "
-        "parameters stored in one flat vector (so Adam is a handful of tensor ops), about "
-        "three times faster than autograd for networks this small. `autograd_iteration` does "
-        "the same with `F.linear`, the losses as formulas and `torch.autograd.grad` "
-        "(WGAN-GP always uses it: its penalty differentiates a gradient). After 20 steps "
-        "from the same start, the largest difference in any parameter is:"
-    )
-    st.metric("max |θ_hand − θ_autograd|", f"{autograd_gap(cfg):.2e}")
-    a, b = st.columns(2)
-    a.code(inspect.getsource(gan.fused_iteration), language="python")
-    b.code(inspect.getsource(gan.autograd_iteration), language="python")
-    st.code(inspect.getsource(gan.backward), language="python")
+under_the_hood(cfg)

@@ -1,6 +1,7 @@
 """AppTest of the GAN page: defaults, stepping (fragments do not tick in AppTest,
 so the Step button and the page's tick run the training), extremes, presets, URL."""
 
+import json
 import re
 
 import pytest
@@ -181,3 +182,37 @@ def test_minimax_preset_starts_slower_than_the_non_saturating_loss():
     ns = at.session_state["gan_state"]
     assert ns.cfg.loss == "nonsaturating" and ns.step == 100 and ns.cfg.d_steps == 5
     assert mm.quality[0] < 0.6 * ns.quality[0], (mm.quality, ns.quality)  # measured 0.12, 0.37
+
+
+def chart_spec(at, key: str) -> str:
+    return next(c.proto.spec for c in at.get("plotly_chart") if key in c.proto.id)
+
+
+def test_paused_charts_are_reused_until_the_gan_steps():
+    """Paused, a rerun sends the same figures (built once per training state); a step
+    redraws every one of them; a new view of the same state redraws only the field."""
+    at = run_page(PAGE)
+    keys = ("field", "coverage", "ggrad", "losses", "dstar")
+    before = {k: chart_spec(at, k) for k in keys}
+    assert '"Step 0: real vs generated samples"' in before["field"]
+    at.run()
+    assert {k: chart_spec(at, k) for k in keys} == before
+    button(at, "Step").click().run()
+    after = {k: chart_spec(at, k) for k in keys}
+    assert '"Step 20: real vs generated samples"' in after["field"]
+    assert all(after[k] != before[k] for k in ("field", "ggrad", "losses", "dstar"))
+    at.multiselect(key="layers").set_value(["real"]).run()
+    field = json.loads(chart_spec(at, "field"))
+    assert [t["name"] for t in field["data"]] == ["real x"]  # only the layer asked for
+    assert chart_spec(at, "dstar") == after["dstar"]
+
+
+def test_under_the_hood_runs_only_when_open():
+    at = run_page(PAGE)
+    assert not [m for m in at.metric if "θ_autograd" in m.label]  # closed: no autograd run
+    at.session_state["gan_hood"] = True  # what a click on the expander does
+    at.run()
+    assert_ok(at)
+    (gap,) = [float(m.value) for m in at.metric if "θ_autograd" in m.label]
+    assert gap < 1e-5  # float32 rounding: the hand-written step is autograd's
+    assert any("def fused_iteration" in c.value for c in at.code)
