@@ -396,5 +396,6 @@ def update_latex(u: WeightUpdate) -> list[str]:
             rf"{w} \leftarrow {w} - \eta\,\frac{{\hat m}}{{\sqrt{{\hat s}}+\epsilon}} = {num(u.w_old)} - {num(u.lr)}\cdot\frac{{{num(u.m_hat)}}}{{{num(abs(u.s_hat) ** 0.5)} + \epsilon}} = {num(u.w_new)}",
         ]
     # four digits of w can hide a small step; float32 weights: trust 3 digits of the difference
-    lines.append(rf"\Delta {w} = {w}^{{\text{{new}}}} - {w}^{{\text{{old}}}} = {num(u.delta, 3)}")
+    new, old = rf"{{{w}}}^{{\text{{new}}}}", rf"{{{w}}}^{{\text{{old}}}}"  # braced: one superscript
+    lines.append(rf"\Delta {w} = {new} - {old} = {num(u.delta, 3)}")
     return lines  # fmt: skip

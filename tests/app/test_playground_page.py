@@ -33,6 +33,7 @@ def test_default_run_trains_when_ticked():
     assert float(metric(at, "Test accuracy").rstrip("%")) >= 95
     assert r"\hat m = \frac{m}{1-\beta_1^{t}}" in latex_text(at)  # the Adam update of one weight
     assert r"(t = 300)" in latex_text(at) and r"\Delta w^{(" in latex_text(at)
+    assert r"}_{11}}^{\text{new}} - {w^{(" in latex_text(at)  # braced: KaTeX rejects w^a_b^c
     assert at.session_state["pg_net"] is net  # a rerun keeps the trained network
 
 

@@ -28,6 +28,8 @@ def test_play_then_pause(server, page):
     assert_no_exception(page)
     first = epoch(page)
     assert first > 0  # it trained while playing
+    bad = page.locator(".katex-error")  # the formulas with the trained network's numbers
+    assert bad.count() == 0, bad.first.get_attribute("title")
     page.wait_for_timeout(1500)
     assert epoch(page) == first  # and stopped when paused
     screenshot(page, "playground-after-play")
