@@ -1,6 +1,7 @@
 """Autoencoders and variational autoencoders: a latent space you can walk."""
 
 import inspect
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -8,7 +9,7 @@ import streamlit as st
 from dl_core import autoencoder as ae
 from dl_core.autoencoder import AEConfig, AEResult
 from dl_core.training import ResultCache
-from ui import params
+from ui import fast, params
 from ui.live import train_live
 from viz import autoencoder as va
 
@@ -27,16 +28,7 @@ def store() -> ResultCache:
 def trained(cfg: AEConfig) -> AEResult:
     """Cached result, or train now with a progress bar and a live curve."""
     label = ae.KIND_LABELS[cfg.kind].lower()
-
-    def view(k: int, recon: np.ndarray, kl: np.ndarray):
-        title = f"{label.capitalize()}: training so far"
-        return (
-            k / cfg.steps,
-            f"Training the {label}: step {k}/{cfg.steps}",
-            va.live_curve(recon, kl, cfg.kind, title),
-        )
-
-    return train_live(store(), cfg, ae.train, label, view)
+    return train_live(store(), cfg, ae.train, label, partial(va.progress, cfg))
 
 
 def decode_from_click() -> None:
@@ -78,8 +70,9 @@ with st.sidebar:
     seed = params.slider("Seed", "seed", 0, 99, 0)
 
 common = dict(latent=latent, hidden=hidden, steps=steps, lr=lr, seed=seed)
-res_ae = trained(AEConfig("ae", **common))
-res_vae = trained(AEConfig("vae", beta=beta, **common))
+with st.container():  # training's progress bars live here: later elements keep their place
+    res_ae = trained(AEConfig("ae", **common))
+    res_vae = trained(AEConfig("vae", beta=beta, **common))
 for r in (res_ae, res_vae):
     if r.diverged_at is not None:
         st.warning(
@@ -90,21 +83,26 @@ for r in (res_ae, res_vae):
 
 # ---------------------------------------------------------------- the autoencoder
 st.header("1 · The autoencoder and its latent plane")
-i = st.slider("Test digit # (for the numbers below)", 0, len(res_ae.y_test) - 1, 0, key="digit")
-num_col, img_col = st.columns([3, 2])
-with num_col:
-    st.markdown(f"**With your numbers** (test digit #{i}, a **{res_ae.y_test[i]}**):")
-    for line in va.ae_numbers(ae.ae_sample(res_ae, i)):
-        st.latex(line)
-mine = np.stack([res_ae.x_test[i], res_ae.x_hat_test[i], res_vae.x_hat_test[i]]).reshape(3, 8, 8)
-img_col.plotly_chart(
-    va.tiles(mine, f"test digit #{i} and its reconstructions", col_labels=["x", "AE x̂", "VAE x̂"],
-             height=200),
-    key="mine",
-)  # fmt: skip
 
 
-@st.fragment  # moving z reruns only this walk: decoding a point is one small forward pass
+@fast.section  # the test digit reruns only this section
+def one_digit(res_ae: AEResult, res_vae: AEResult) -> None:
+    i = st.slider("Test digit #", 0, len(res_ae.y_test) - 1, 0, key="digit")
+    num_col, img_col = st.columns([3, 2])
+    with num_col:
+        st.markdown(f"**With your numbers** (test digit #{i}, a **{res_ae.y_test[i]}**):")
+        for line in va.ae_numbers(ae.ae_sample(res_ae, i)):
+            st.latex(line)
+    key = ("ae.mine", res_ae.config, res_vae.config, i)
+    img_col.plotly_chart(
+        fast.figure(key, lambda: va.digit_and_reconstructions(res_ae, res_vae, i)), key="mine"
+    )
+
+
+one_digit(res_ae, res_vae)
+
+
+@fast.section  # moving z reruns only this walk: decoding a point is one small forward pass
 def walk(res_ae: AEResult, res_vae: AEResult, latent: int) -> None:
     which = st.radio("Walk the latent space of", ["AE", "VAE"], horizontal=True, key="walk")
     res = res_ae if which == "AE" else res_vae
@@ -113,12 +111,8 @@ def walk(res_ae: AEResult, res_vae: AEResult, latent: int) -> None:
     with right:
         z1 = clamped_slider("z₁", "z1", a, b, 0.5 * (a + b))
         z2 = clamped_slider("z₂", "z2", c, d, 0.5 * (c + d)) if latent > 1 else 0.0
-        z = ae.base_code(res).copy()
-        z[0], z[1:2] = z1, z2
-        st.plotly_chart(
-            va.one_image(ae.decode(res, z), f"decoded g(z), z = ({z1:.2f}, {z2:.2f})"),
-            key="decoded",
-        )
+        image = fast.figure(("ae.decoded", res.config, z1, z2), lambda: va.decoded(res, z1, z2))
+        st.plotly_chart(image, key="decoded")
         if latent > 2:
             st.caption(
                 "Only z₁, z₂ move; the other coordinates stay at the "
@@ -126,28 +120,28 @@ def walk(res_ae: AEResult, res_vae: AEResult, latent: int) -> None:
             )
     with left:
         title = f"{which} codes of the test digits (click anywhere to decode that point)"
-        st.plotly_chart(
-            va.latent_scatter(res, title, point=(z1, z2)), key="scatter", on_select=decode_from_click,
-            selection_mode="points",
-        )  # fmt: skip
+        codes = fast.figure(("ae.codes", res.config), lambda: va.latent_scatter(res, title))
+        marked = fast.figure(
+            ("ae.codes", res.config, z1, z2), lambda: va.with_point(codes, (z1, z2))
+        )
+        st.plotly_chart(marked, key="scatter", on_select=decode_from_click, selection_mode="points")
 
 
 walk(res_ae, res_vae, latent)
 
 picks = [int(np.nonzero(res_ae.y_test == k)[0][0]) for k in range(10)]  # one test image per class
-rows = np.stack([res_ae.x_test[picks], res_ae.x_hat_test[picks], res_vae.x_hat_test[picks]])
-st.plotly_chart(
-    va.tiles(rows.reshape(3, SHOW, 8, 8), "Originals and reconstructions", ["original x", "AE x̂", "VAE x̂"],
-             [f"#{p}" for p in picks]),
-    key="recons",
-)  # fmt: skip
+recons = fast.figure(
+    ("ae.recons", res_ae.config, res_vae.config), lambda: va.reconstructions(res_ae, res_vae, picks)
+)
+st.plotly_chart(recons, key="recons")
 c1, c2, c3 = st.columns(3)
 c1.metric("AE test MSE per pixel", f"{res_ae.final_mse:.4f}")
 c2.metric("VAE test MSE per pixel", f"{res_vae.final_mse:.4f}")
 c3.metric("Training time (AE + VAE)", f"{res_ae.seconds + res_vae.seconds:.2f} s",
           help=f"device: {res_ae.device}")  # fmt: skip
 for col, r in zip(st.columns(2), (res_ae, res_vae), strict=True):
-    col.plotly_chart(va.decoded_grid(r, 10), key=f"grid-{r.config.kind}")
+    grid = fast.figure(("ae.grid", r.config), lambda r=r: va.decoded_grid(r, 10))
+    col.plotly_chart(grid, key=f"grid-{r.config.kind}")
 
 # ---------------------------------------------------------------- VAE
 st.header("2 · The variational autoencoder")
@@ -161,19 +155,31 @@ st.markdown(
 )
 st.latex(va.VAE_FORMULA)
 st.latex(va.ELBO)
-draw = st.slider("Draw of ε", 0, 20, 0, key="eps_draw")
-st.markdown(f"**With your numbers** (test digit #{i}, draw {draw} of ε):")
-for line in va.vae_numbers(ae.vae_sample(res_vae, i, seed=draw)):
-    st.latex(line)
-st.plotly_chart(va.training_curves(res_vae, "VAE training"), key="vae-curves")
-s1, s2 = st.columns(2)
-s1.plotly_chart(
-    va.latent_scatter(res_ae, "AE: codes z (no prior, any scale)", clickable=False), key="side-ae"
+
+
+@fast.section  # the digit and the draw of ε rerun only these numbers
+def vae_numbers(res_vae: AEResult) -> None:
+    a, b = st.columns(2)
+    i = a.slider("Test digit #", 0, len(res_vae.y_test) - 1, 0, key="vae_digit")
+    draw = b.slider("Draw of ε", 0, 20, 0, key="eps_draw")
+    st.markdown(
+        f"**With your numbers** (test digit #{i}, a **{res_vae.y_test[i]}**, draw {draw} of ε):"
+    )
+    for line in va.vae_numbers(ae.vae_sample(res_vae, i, seed=draw)):
+        st.latex(line)
+
+
+vae_numbers(res_vae)
+st.plotly_chart(
+    fast.figure(("ae.curves", res_vae.config), lambda: va.training_curves(res_vae, "VAE training")),
+    key="vae-curves",
 )
-s2.plotly_chart(
-    va.latent_scatter(res_vae, "VAE: means μ, 2σ ellipses and the prior", ellipses=60, clickable=False),
-    key="side-vae",
-)  # fmt: skip
+s1, s2 = st.columns(2)
+s1.plotly_chart(fast.figure(("ae.side", res_ae.config), lambda: va.latent_scatter(
+    res_ae, "AE: codes z (no prior, any scale)", clickable=False)), key="side-ae")  # fmt: skip
+s2.plotly_chart(fast.figure(("ae.side", res_vae.config), lambda: va.latent_scatter(
+    res_vae, "VAE: means μ, 2σ ellipses and the prior", ellipses=60, clickable=False)),
+    key="side-vae")  # fmt: skip
 st.caption(
     "The AE may put its codes anywhere and leave holes between classes. The KL term pulls "
     "the VAE's posteriors towards the dashed prior circle and keeps each one wide, so the "
@@ -181,20 +187,25 @@ st.caption(
     "a large β pulls every posterior onto the prior, and the codes stop carrying information."
 )
 st.subheader("Interpolation between two digits")
-p1, p2 = st.columns(2)
-ia = p1.number_input("From test digit #", 0, len(res_vae.y_test) - 1, picks[2], key="from")
-ib = p2.number_input("To test digit #", 0, len(res_vae.y_test) - 1, picks[4], key="to")
-path = np.stack([ae.interpolate(r, int(ia), int(ib), 10)[1] for r in (res_ae, res_vae)])
-st.plotly_chart(
-    va.tiles(path, f"z = (1 − t)·z_a + t·z_b from a {res_vae.y_test[ia]} to a {res_vae.y_test[ib]}",
-             ["AE", "VAE"], [f"t={t:.2f}" for t in np.linspace(0, 1, 10)]),
-    key="interp",
-)  # fmt: skip
+
+
+@fast.section  # the two digits rerun only this path
+def interpolation(res_ae: AEResult, res_vae: AEResult, start: int, end: int) -> None:
+    p1, p2 = st.columns(2)
+    ia = int(p1.number_input("From test digit #", 0, len(res_vae.y_test) - 1, start, key="from"))
+    ib = int(p2.number_input("To test digit #", 0, len(res_vae.y_test) - 1, end, key="to"))
+    key = ("ae.interp", res_ae.config, res_vae.config, ia, ib)
+    path = fast.figure(key, lambda: va.interpolation(res_ae, res_vae, ia, ib))
+    st.plotly_chart(path, key="interp")
+
+
+interpolation(res_ae, res_vae, picks[2], picks[4])
 
 # ---------------------------------------------------------------- linear AE = PCA
 st.header("3 · A linear autoencoder finds PCA's subspace")
 st.latex(va.LINEAR_FORMULA)
-res_lin = trained(AEConfig("linear", latent=latent, steps=400, lr=0.03, seed=seed))
+with st.container():
+    res_lin = trained(AEConfig("linear", latent=latent, steps=400, lr=0.03, seed=seed))
 cmp = ae.compare_with_pca(res_lin)
 st.markdown(
     "Without nonlinearities and with a squared error, the best $L$-dimensional code is "
@@ -203,7 +214,8 @@ st.markdown(
     "different basis: the **principal angles** between the two subspaces are near 0°."
 )
 st.latex(va.pca_numbers(cmp))
-st.plotly_chart(va.pca_bases(cmp, res_lin.weights["Wd"]), key="pca")
+pca_fig = fast.figure(("ae.pca", res_lin.config), lambda: va.pca_bases(cmp, res_lin.weights["Wd"]))
+st.plotly_chart(pca_fig, key="pca")
 st.caption(
     "With a larger L the last angle may stay large: when two eigenvalues are nearly tied, "
     "planes mixing their directions lose almost the same variance and Adam drifts slowly "
@@ -218,20 +230,25 @@ st.markdown(
     f"With a roomy code (L = {DENOISE_LATENT}) a plain AE learns to copy its input, noise "
     "included; the denoising AE has to learn what digits look like."
 )
-noise = params.slider("Noise level s", "noise", 0.05, 0.8, 0.3, 0.05)
-dn = dict(common, latent=DENOISE_LATENT)
-plain, dae = trained(AEConfig("ae", **dn)), trained(AEConfig("ae", noise=noise, **dn))
-noisy = ae.noisy_test(plain, noise, SHOW, seed=seed)
-outs = [ae.reconstruct(m, noisy) for m in (plain, dae)]
-clean = plain.x_test[:SHOW]
-st.plotly_chart(
-    va.tiles(np.stack([clean, noisy, *outs]).reshape(4, SHOW, 8, 8), "Denoising test digits",
-             ["clean x", "noisy x̃", "plain AE", "denoising AE"]),
-    key="denoise",
-)  # fmt: skip
-e1, e2 = st.columns(2)
-e1.metric("plain AE: MSE to the clean digits", f"{np.mean((outs[0] - clean) ** 2):.4f}")
-e2.metric("denoising AE: MSE to the clean digits", f"{np.mean((outs[1] - clean) ** 2):.4f}")
+
+
+@fast.section  # the noise level retrains only the denoising AE and reruns only this section
+def denoising(common: dict) -> None:
+    noise = params.slider("Noise level s", "noise", 0.05, 0.8, 0.3, 0.05)
+    dn = dict(common, latent=DENOISE_LATENT)
+    with st.container():
+        plain, dae = trained(AEConfig("ae", **dn)), trained(AEConfig("ae", noise=noise, **dn))
+    noisy = ae.noisy_test(plain, noise, SHOW, seed=common["seed"])
+    outs = [ae.reconstruct(m, noisy) for m in (plain, dae)]
+    clean = plain.x_test[:SHOW]
+    fig = fast.figure(("ae.denoise", dae.config), lambda: va.denoising(clean, noisy, *outs))
+    st.plotly_chart(fig, key="denoise")
+    e1, e2 = st.columns(2)
+    e1.metric("plain AE: MSE to the clean digits", f"{np.mean((outs[0] - clean) ** 2):.4f}")
+    e2.metric("denoising AE: MSE to the clean digits", f"{np.mean((outs[1] - clean) ** 2):.4f}")
+
+
+denoising(common)
 
 # ---------------------------------------------------------------- try this
 presets = {  # button: (settings, what to look for)
@@ -241,6 +258,7 @@ presets = {  # button: (settings, what to look for)
     "Back to L = 2, β = 1": (dict(latent=2, beta=1.0), "The default ELBO with a 2-D code."),
 }  # fmt: skip
 params.try_this(presets)
+
 
 # ---------------------------------------------------------------- under the hood
 with st.expander("Under the hood: hand-written tensor ops vs torch", icon=":material/code:"):

@@ -8,7 +8,7 @@ import streamlit as st
 from dl_core import rnn
 from dl_core.rnn import CELL_LABELS, TASK_LABELS, RNNConfig, RNNResult
 from dl_core.training import ResultCache
-from ui import params
+from ui import fast, params
 from ui.live import train_live
 from viz import rnn as vr
 from viz.latex import num
@@ -84,23 +84,14 @@ if (cfg := rnn.within_budget(asked := cfg)) != asked:
         icon=":material/speed:",
     )
 st.subheader(f"The {CELL_LABELS[cell]} cell")
-st.plotly_chart(vr.unrolled(cell), key="unrolled")
+st.plotly_chart(fast.figure(("rnn.unrolled", cell), lambda: vr.unrolled(cell)), key="unrolled")
 for line in vr.EQUATIONS[cell]:
     st.latex(line)
-st.caption(
-    "xₜ: the input at step t; hₜ: the hidden state (H numbers); σ: the logistic sigmoid; "
-    "⊙: element-wise product; W_i·, b_i·: input weights and biases; W_h·, b_h·: "
-    "recurrent weights and biases (the same at every step); "
-    + {
-        "rnn": "the tanh keeps hₜ in (−1, 1).",
-        "lstm": "i, f, o: input, forget and output gates in (0, 1); g: the candidate; "
-        "cₜ: the cell state, a memory lane updated by addition.",
-        "gru": "r: the reset gate; z: the update gate (how much of hₜ₋₁ to keep); n: the candidate.",
-    }[cell]
-)
+st.caption(vr.SYMBOLS[cell])
 
-res = trained(cfg)
-others = [trained(replace(cfg, cell=c)) for c in rnn.CELLS if c != cell] if compare else []
+with st.container():  # training's progress bar lives here: later elements keep their place
+    res = trained(cfg)
+    others = [trained(replace(cfg, cell=c)) for c in rnn.CELLS if c != cell] if compare else []
 if (lesson := rnn.diagnose(res)) is not None:
     st.warning(lesson, icon=":material/warning:")
 
@@ -114,53 +105,66 @@ if res.valid_fraction is not None:
 elif res.seconds_to_target is not None:
     m4.metric(f"Time to reach {rnn.TARGETS[task]:g}", f"{res.seconds_to_target:.2f} s")
 
-n_ex = res.example_x.shape[0]
-clamp_state("ex", 1, n_ex, 1)
-ex = st.slider("Test sequence to inspect", 1, n_ex, key="ex") - 1
-left, right = st.columns(2)
-with left:
-    if task in ("sine", "noisy"):
-        st.plotly_chart(vr.forecast(res, ex), key="task-fig")
-    elif task == "memory":
-        st.plotly_chart(vr.memory_answer(res), key="task-fig")
-        st.caption("Chance is 25 %: four symbols. The model answers only at the recall cue.")
-    else:
-        st.plotly_chart(vr.reber_next(res, ex), key="task-fig")
-        st.caption("Sampled from the trained model: " + ", ".join(res.samples[:6]))
-with right:
-    st.plotly_chart(vr.metric_curve([res, *others]), key="metric")
-c1, c2 = st.columns(2)
-c1.plotly_chart(vr.loss_curve(res.loss), key="loss")
-c2.plotly_chart(vr.grad_norms(res), key="gnorm")
 
-# ---------------------------------------------------------------- with your numbers
-st.subheader("One time step with your numbers")
-T = res.example_x.shape[1]
-if task == "reber":
-    T = len(res.example_strings[ex]) - 1
-clamp_state("t", 1, T, min(5, T))
-clamp_state("j", 0, hidden - 1, 0)
-a, b = st.columns(2)
-t = a.slider("Time step t", 1, T, key="t")
-j = b.slider("Hidden unit j", 0, hidden - 1, key="j") if hidden > 1 else 0
-s = rnn.time_step(res, ex, t, j)
-states = rnn.example_states(res, ex)
-st.markdown(
-    f"Test sequence {ex + 1}, step $t = {t}$, unit $j = {j}$: the input is "
-    f"$x_{{{t}}} = ({', '.join(num(v, 3) for v in s.x_t[:9])})$ and the previous state "
-    f"$h_{{{t - 1},{j}}} = {num(s.h_prev)}$. Each pre-activation is the input part "
-    "$(W_i x_t + b_i)_j$ plus the recurrent part $(W_h h_{t-1} + b_h)_j$:"
-)
-for line in vr.step_with_numbers(s):
-    st.latex(line)
-st.caption(
-    f"Readout at this step: ŷ = {', '.join(f'{v:.4g}' for v in s.y_hat[:7])}. "
-    "Numbers from the hand-written cell running the weights you just trained."
-)
-h1, h2 = st.columns(2)
-h1.plotly_chart(vr.hidden_heatmap(states.h[0].numpy(), t), key="heat")
-gate_vals = {g: v[0].numpy() for g, v in states.gates.items()}
-h2.plotly_chart(vr.gates(gate_vals, j, cell), key="gates")
+@fast.section  # the sequence, step and unit sliders rerun only this section: nothing retrains
+def inspector(res: RNNResult, others: list[RNNResult]) -> None:
+    cfg, task, hidden = res.config, res.config.task, res.config.hidden
+    runs = (cfg, *(r.config for r in others))
+    n_ex = res.example_x.shape[0]
+    clamp_state("ex", 1, n_ex, 1)
+    ex = st.slider("Test sequence to inspect", 1, n_ex, key="ex") - 1
+    left, right = st.columns(2)
+    with left:
+        if task in ("sine", "noisy"):
+            fig = fast.figure(("rnn.forecast", cfg, ex), lambda: vr.forecast(res, ex))
+            st.plotly_chart(fig, key="task-fig")
+        elif task == "memory":
+            fig = fast.figure(("rnn.memory", cfg), lambda: vr.memory_answer(res))
+            st.plotly_chart(fig, key="task-fig")
+            st.caption("Chance is 25 %: four symbols. The model answers only at the recall cue.")
+        else:
+            fig = fast.figure(("rnn.reber", cfg, ex), lambda: vr.reber_next(res, ex))
+            st.plotly_chart(fig, key="task-fig")
+            st.caption("Sampled from the trained model: " + ", ".join(res.samples[:6]))
+    with right:
+        fig = fast.figure(("rnn.metric", runs), lambda: vr.metric_curve([res, *others]))
+        st.plotly_chart(fig, key="metric")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(fast.figure(("rnn.loss", cfg), lambda: vr.loss_curve(res.loss)), key="loss")
+    c2.plotly_chart(fast.figure(("rnn.gnorm", cfg), lambda: vr.grad_norms(res)), key="gnorm")
+
+    st.subheader("One time step with your numbers")
+    T = res.example_x.shape[1]
+    if task == "reber":
+        T = len(res.example_strings[ex]) - 1
+    clamp_state("t", 1, T, min(5, T))
+    clamp_state("j", 0, hidden - 1, 0)
+    a, b = st.columns(2)
+    t = a.slider("Time step t", 1, T, key="t")
+    j = b.slider("Hidden unit j", 0, hidden - 1, key="j") if hidden > 1 else 0
+    s = rnn.time_step(res, ex, t, j)
+    st.markdown(
+        f"Test sequence {ex + 1}, step $t = {t}$, unit $j = {j}$: the input is "
+        f"$x_{{{t}}} = ({', '.join(num(v, 3) for v in s.x_t[:9])})$ and the previous state "
+        f"$h_{{{t - 1},{j}}} = {num(s.h_prev)}$. Each pre-activation is the input part "
+        "$(W_i x_t + b_i)_j$ plus the recurrent part $(W_h h_{t-1} + b_h)_j$:"
+    )
+    for line in vr.step_with_numbers(s):
+        st.latex(line)
+    st.caption(
+        f"Readout at this step: ŷ = {', '.join(f'{v:.4g}' for v in s.y_hat[:7])}. "
+        "Numbers from the hand-written cell running the weights you just trained."
+    )
+    states = rnn.example_states(res, ex)  # the hand-written cell over the sequence: a few ms
+    heat = fast.figure(("rnn.heat", cfg, ex, t), lambda: vr.hidden_heatmap(states.h[0].numpy(), t))
+    gate_vals = {g: v[0].numpy() for g, v in states.gates.items()}
+    gates = fast.figure(("rnn.gates", cfg, ex, j), lambda: vr.gates(gate_vals, j, cfg.cell))
+    h1, h2 = st.columns(2)
+    h1.plotly_chart(heat, key="heat")
+    h2.plotly_chart(gates, key="gates")
+
+
+inspector(res, others)
 
 # ---------------------------------------------------------------- vanishing gradients
 st.subheader("Vanishing and exploding gradients through time")
@@ -179,8 +183,13 @@ st.latex(
     r"\frac{\partial h_s}{\partial h_{s-1}} = \operatorname{diag}(1 - h_s^2)\,W_{hh}"
     r"\ \ (\text{vanilla RNN})"
 )
-curves = {r.config.cell: rnn.input_gradient_norms(r.config, r.state) for r in [res, *others]}
-st.plotly_chart(vr.gradient_through_time(curves), key="gtt")
+gtt = fast.figure(  # the gradients (autograd through every model) are part of the figure
+    ("rnn.gtt", cfg, tuple(r.config for r in others)),
+    lambda: vr.gradient_through_time(
+        {r.config.cell: rnn.input_gradient_norms(r.config, r.state) for r in [res, *others]}
+    ),
+)
+st.plotly_chart(gtt, key="gtt")
 st.caption(
     "Mean over 64 test sequences of the gradient of the loss at the last scored step with "
     "respect to the input k steps earlier, for each trained model"
@@ -189,46 +198,55 @@ st.caption(
 
 # ---------------------------------------------------------------- try this
 base = dict(hidden=32, bptt=0, clipon=True, clip=1.0, opt="adam", cmp=False)
-presets = {
-    "RNN vs LSTM on a long gap": dict(
-        base, task="memory", cell="lstm", gap=40, lr=0.01, steps=600, cmp=True
+presets = {  # button: (settings, what to look for)
+    "RNN vs LSTM on a long gap": (
+        dict(base, task="memory", cell="lstm", gap=40, lr=0.01, steps=600, cmp=True),
+        "40 distractors between the symbol and the cue: here the LSTM and GRU learn to recall "
+        "it, the vanilla RNN stalls at 50 %. Compare the gradient curves (other seeds and rates "
+        "can differ: clipping and Adam rescue the RNN surprisingly often).",
     ),
-    "Exploding gradients without clipping": dict(
-        base, task="sine", cell="rnn", T=100, opt="sgd", lr=1.0, clipon=False, steps=150
+    "Exploding gradients without clipping": (
+        dict(base, task="sine", cell="rnn", T=100, opt="sgd", lr=1.0, clipon=False, steps=150),
+        "Plain SGD with η = 1 on 100-step windows: the gradient norm explodes and training "
+        "diverges. Turn clipping back on.",
     ),
-    "GRU with a tiny hidden size": dict(base, task="sine", cell="gru", hidden=3, T=24, lr=0.03,
-                                        steps=300),
-    "Truncated BPTT shorter than the gap": dict(
-        base, task="memory", cell="gru", gap=10, bptt=4, lr=0.03, steps=300
+    "GRU with a tiny hidden size": (
+        dict(base, task="sine", cell="gru", hidden=3, T=24, lr=0.03, steps=300),
+        "Three numbers of memory are enough to forecast a sine: watch each unit in the heat map.",
     ),
-}  # fmt: skip
-notes = {
-    "RNN vs LSTM on a long gap": "40 distractors between the symbol and the cue: here the LSTM "
-    "and GRU learn to recall it, the vanilla RNN stalls at 50 %. Compare the gradient curves "
-    "(other seeds and rates can differ: clipping and Adam rescue the RNN surprisingly often).",
-    "Exploding gradients without clipping": "Plain SGD with η = 1 on 100-step windows: the "
-    "gradient norm explodes and training diverges. Turn clipping back on.",
-    "GRU with a tiny hidden size": "Three numbers of memory are enough to forecast a sine: "
-    "watch each unit in the heat map.",
-    "Truncated BPTT shorter than the gap": "Gradients are cut every 4 steps, so the loss at the cue "
-    "never reaches the symbol 11 steps back: accuracy stays at chance.",
+    "Truncated BPTT shorter than the gap": (
+        dict(base, task="memory", cell="gru", gap=10, bptt=4, lr=0.03, steps=300),
+        "Gradients are cut every 4 steps, so the loss at the cue never reaches the symbol 11 "
+        "steps back: accuracy stays at chance.",
+    ),
 }
-params.try_this({name: (values, notes[name]) for name, values in presets.items()})
+params.try_this(presets)
+
 
 # ---------------------------------------------------------------- under the hood
-with st.expander("Under the hood: hand-written cells vs torch.nn", icon=":material/code:"):
-    st.markdown(
-        f"Training uses the fused `torch.nn.{ {'rnn': 'RNN', 'lstm': 'LSTM', 'gru': 'GRU'}[cell] }` "
-        "(one call per sequence, cuDNN on a GPU). The walkthrough above runs the hand-written "
-        "cell below, a few tensor ops per step, on the same weights. Largest difference of the "
-        f"hidden states over {n_ex} test sequences: **{rnn.handwritten_vs_fused(res):.2e}** "
-        "(float32 rounding)."
-    )
-    fn = {"rnn": rnn.rnn_cell, "lstm": rnn.lstm_cell, "gru": rnn.gru_cell}[cell]
-    st.code(inspect.getsource(fn), language="python")
-    st.code(inspect.getsource(rnn.unroll), language="python")
-    st.caption(
-        f"Device: {res.device} (runs with batch·T·H² ≥ {rnn.CUDA_MIN_WORK:,} use CUDA when a "
-        "GPU is present; smaller ones stay on the CPU, where a launch costs less). "
-        f"Training took {res.seconds:.2f} s for {len(res.loss)} steps."
-    )
+@fast.section  # opening the expander reruns only this section, and its work runs only when open
+def under_the_hood(res: RNNResult) -> None:
+    cell = res.config.cell
+    box = st.expander("Under the hood: hand-written cells vs torch.nn", icon=":material/code:",
+                      key="hood", on_change="rerun")  # fmt: skip
+    if not box.open:
+        return
+    with box:
+        st.markdown(
+            f"Training uses the fused `torch.nn.{ {'rnn': 'RNN', 'lstm': 'LSTM', 'gru': 'GRU'}[cell] }` "
+            "(one call per sequence, cuDNN on a GPU). The walkthrough above runs the hand-written "
+            "cell below, a few tensor ops per step, on the same weights. Largest difference of the "
+            f"hidden states over {res.example_x.shape[0]} test sequences: "
+            f"**{rnn.handwritten_vs_fused(res):.2e}** (float32 rounding)."
+        )
+        fn = {"rnn": rnn.rnn_cell, "lstm": rnn.lstm_cell, "gru": rnn.gru_cell}[cell]
+        st.code(inspect.getsource(fn), language="python")
+        st.code(inspect.getsource(rnn.unroll), language="python")
+        st.caption(
+            f"Device: {res.device} (runs with batch·T·H² ≥ {rnn.CUDA_MIN_WORK:,} use CUDA when a "
+            "GPU is present; smaller ones stay on the CPU, where a launch costs less). "
+            f"Training took {res.seconds:.2f} s for {len(res.loss)} steps."
+        )
+
+
+under_the_hood(res)

@@ -43,6 +43,18 @@ EQUATIONS = {
     ],
 }
 READOUT = r"\hat y_t = W_{hy}\, h_t + b_y"
+_COMMON = (
+    "xₜ: the input at step t; hₜ: the hidden state (H numbers); σ: the logistic sigmoid; "
+    "⊙: element-wise product; W_i·, b_i·: input weights and biases; W_h·, b_h·: "
+    "recurrent weights and biases (the same at every step); "
+)
+SYMBOLS = {  # the legend under each cell's equations
+    "rnn": _COMMON + "the tanh keeps hₜ in (−1, 1).",
+    "lstm": _COMMON + "i, f, o: input, forget and output gates in (0, 1); g: the candidate; "
+    "cₜ: the cell state, a memory lane updated by addition.",
+    "gru": _COMMON
+    + "r: the reset gate; z: the update gate (how much of hₜ₋₁ to keep); n: the candidate.",
+}
 
 _ACT = {"h": r"\tanh", "i": r"\sigma", "f": r"\sigma", "g": r"\tanh", "o": r"\sigma"}
 _ACT.update({"r": r"\sigma", "z": r"\sigma", "n": r"\tanh"})

@@ -129,3 +129,22 @@ def test_latent_point_out_of_range_is_clamped_and_decoded(monkeypatch):
     assert trains == []
     assert_ok(at)
     assert at.slider(key="z1").value == pytest.approx(0.5)
+
+
+def test_view_controls_do_not_retrain_and_the_noise_retrains_only_the_denoiser(monkeypatch):
+    at = run_page(PAGE, query=FAST)
+    trains, real_train = [], A.train
+    monkeypatch.setattr(A, "train", lambda cfg, *a, **kw: trains.append(cfg) or real_train(cfg, *a, **kw))  # fmt: skip
+    at.slider(key="digit").set_value(7).run()
+    at.slider(key="vae_digit").set_value(9).run()
+    at.slider(key="eps_draw").set_value(3).run()
+    at.number_input(key="to").set_value(11).run()
+    assert_ok(at)
+    assert trains == []  # the digits, the draw of ε and the path only read the trained models
+    assert r"z = f_\phi(x_{\#7}) = " in latex_text(at)
+    assert any("test digit #9" in m.value and "draw 3 of ε" in m.value for m in at.markdown)
+    dae_before = metric(at, "denoising AE")
+    at.slider(key="noise").set_value(0.45).run()
+    assert_ok(at)
+    assert [(c.kind, c.latent, c.noise) for c in trains] == [("ae", 16, 0.45)]  # only the DAE
+    assert metric(at, "denoising AE") != dae_before

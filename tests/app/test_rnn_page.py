@@ -1,7 +1,10 @@
 """AppTest of the recurrent-network page: defaults, tasks, extremes, presets, URL clamping."""
 
+import re
+
 import pytest
 
+from dl_core import rnn
 from tests.app.conftest import assert_ok, run_page
 
 PAGE = "pages/rnn.py"
@@ -90,3 +93,29 @@ def test_long_gap_preset_gated_cells_remember_and_the_rnn_does_not():
     assert at.session_state["gap"] == 40 and at.session_state["cmp"] is True
     assert float(at.metric[0].value) >= 0.95  # the LSTM recalls the symbol
     assert any("Vanilla RNN" in str(c.proto.spec) for c in at.get("plotly_chart"))
+
+
+def test_view_sliders_redraw_the_numbers_without_retraining(monkeypatch):
+    at = run_page(PAGE, query=FAST)
+    trains, real_train = [], rnn.train
+    monkeypatch.setattr(rnn, "train", lambda cfg, *a, **kw: trains.append(cfg) or real_train(cfg, *a, **kw))  # fmt: skip
+    at.slider(key="t").set_value(9).run()
+    at.slider(key="j").set_value(3).run()
+    at.slider(key="ex").set_value(2).run()
+    assert_ok(at)
+    assert trains == []  # the inspector only reads the trained model
+    assert r"c_{9,3} = f\,c_{8,3} + i\,g = " in latex_text(at)
+    assert any("Test sequence 2, step $t = 9$, unit $j = 3$" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) >= 6
+
+
+def test_under_the_hood_shows_the_hand_written_cell_matching_torch_when_opened():
+    at = run_page(PAGE, query=FAST)
+    assert not any("Largest difference" in m.value for m in at.markdown)  # closed: not computed
+    at.session_state["hood"] = True
+    at.run()
+    assert_ok(at)
+    text = next(m.value for m in at.markdown if "Largest difference" in m.value)
+    gap = float(re.search(r"\*\*([-+.\deE]+)\*\*", text).group(1))
+    assert 0 <= gap < 1e-4  # float32 rounding, not a different cell
+    assert any("def lstm_cell" in c.value for c in at.code)

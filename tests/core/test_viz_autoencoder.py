@@ -1,0 +1,84 @@
+"""viz.autoencoder: the figures the page caches per result, and the point drawn on a cached
+scatter without changing it."""
+
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+from dl_core import autoencoder as A
+from viz import autoencoder as va
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/conftest.py
+
+
+@pytest.fixture(scope="module")
+def tiny_ae():
+    return A.train(A.AEConfig.tiny("ae"), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def tiny_vae():
+    return A.train(A.AEConfig.tiny("vae"), device="cpu")
+
+
+def test_with_point_adds_the_point_and_leaves_the_cached_scatter_alone(tiny_ae):
+    codes = va.latent_scatter(tiny_ae, "codes")
+    before = pio.to_json(codes, validate=False)
+    marked = va.with_point(codes, (0.25, -0.5))
+    assert pio.to_json(codes, validate=False) == before  # the shared figure is unchanged
+    assert len(marked.data) == len(codes.data) + 1
+    assert marked.data[-1].name == "decoded point"
+    assert marked.data[-1].x == (0.25,) and marked.data[-1].y == (-0.5,)
+    assert marked.layout.title.text == "codes"
+    # The same figure as drawing the point from scratch.
+    direct = va.latent_scatter(tiny_ae, "codes", point=(0.25, -0.5))
+    assert json.loads(pio.to_json(marked)) == json.loads(pio.to_json(direct))
+
+
+def test_ellipses_are_one_line_with_a_gap_after_each(tiny_vae):
+    fig = va.latent_scatter(tiny_vae, "VAE", ellipses=5, clickable=False)
+    trace = next(t for t in fig.data if t.name.startswith("posterior"))
+    x, y = np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)
+    assert x.shape == y.shape == (5 * 61,)  # 60 points per ellipse and one gap
+    assert np.isnan(x[60::61]).all() and np.isnan(y[60::61]).all()
+    assert np.isfinite(np.delete(x, np.s_[60::61])).all()
+    # Ellipse i is centred on test digit i's mean code, with half-widths 2 sigma.
+    sigma = np.exp(0.5 * tiny_vae.logvar_test[:5])
+    for i in range(5):
+        xi, yi = x[61 * i : 61 * i + 60], y[61 * i : 61 * i + 60]
+        assert (xi.max() + xi.min()) / 2 == pytest.approx(tiny_vae.z_test[i, 0], abs=1e-3)
+        assert (yi.max() - yi.min()) / 2 == pytest.approx(2 * sigma[i, 1], rel=1e-2)
+
+
+def test_tiles_put_each_image_in_its_place():
+    imgs = np.arange(2 * 3 * 64, dtype=float).reshape(2, 3, 8, 8) / (2 * 3 * 64)
+    z = np.asarray(va.tiles(imgs, "t").data[0].z, dtype=float)
+    assert z.shape == (17, 26)  # one blank pixel between tiles
+    assert np.allclose(z[9:17, 18:26], imgs[1, 2], atol=1e-6)  # float32 pixels
+    assert np.isnan(z[8]).all() and np.isnan(z[:, 8]).all()
+
+
+def test_decoded_image_is_the_decoder_at_that_code(tiny_ae):
+    fig = va.decoded(tiny_ae, 0.5, -1.0)
+    z = A.base_code(tiny_ae).copy()
+    z[:2] = 0.5, -1.0
+    want = A.decode(tiny_ae, z).reshape(8, 8)
+    assert np.allclose(np.asarray(fig.data[0].z, dtype=float), want, atol=1e-6)
+    assert "z = (0.50, -1.00)" in fig.layout.title.text
+
+
+def test_result_figures_show_the_chosen_digits(tiny_ae, tiny_vae):
+    fig = va.digit_and_reconstructions(tiny_ae, tiny_vae, 3)
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert np.allclose(z[:, :8], tiny_ae.x_test[3].reshape(8, 8), atol=1e-6)
+    assert np.allclose(z[:, 18:], tiny_vae.x_hat_test[3].reshape(8, 8), atol=1e-6)
+    picks = [0, 5, 7]
+    rec = np.asarray(va.reconstructions(tiny_ae, tiny_vae, picks).data[0].z, dtype=float)
+    assert rec.shape == (26, 26)
+    assert np.allclose(rec[9:17, 9:17], tiny_ae.x_hat_test[5].reshape(8, 8), atol=1e-6)
+    path = va.interpolation(tiny_ae, tiny_vae, 1, 2, n=4)
+    first = np.asarray(path.data[0].z, dtype=float)[:8, :8]
+    assert np.allclose(first, A.interpolate(tiny_ae, 1, 2, 4)[1][0], atol=1e-6)
+    assert len(path.layout.xaxis.ticktext) == 4
