@@ -1,92 +1,119 @@
-"""Figures and formulas of the CNN page, built from dl_core.cnn results."""
+"""Figures and formulas of the CNN page, built from dl_core.cnn results.
+
+Every figure is built by one ``go.Figure(data, layout)`` call from plain dicts. Plotly
+validates each property it sets, and ``make_subplots``, ``update_layout`` and ``add_trace``
+on a grid of small images cost hundreds of milliseconds (the 32 feature maps of layer 2 took
+0.3 s); one call validates each property once. A grid of maps is one heatmap of tiles
+separated by blank (NaN) pixels, with one colour bar, instead of a subplot per map.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dl_core.cnn import ConvStep, History, PoolStep, SoftmaxStep
 from viz.latex import mat, num, signed
 from viz.style import PALETTE, base_layout
 
 GREYS = "Greys"  # digits: ink dark on white paper
-DIVERGING = "RdBu"  # kernels and feature maps with signs
+DIVERGING = "RdBu_r"  # kernels and feature maps with signs: red positive, white 0, blue negative
+TEMPLATE = "plotly_white"
+PANEL_MARGIN = dict(l=30, r=10, t=50, b=30)
 
 
-def _image_trace(a: np.ndarray, colorscale: str = GREYS, text: bool = True, zmid=None, **kw):
+def _heat(a: np.ndarray, colorscale: str = GREYS, text: bool = True, zmid=None, **kw) -> dict:
+    """One image as a heatmap trace, its values written in the cells when ``text``."""
     a = np.asarray(a, dtype=float)
-    t = dict(text=np.vectorize(lambda v: f"{v:.2g}")(a), texttemplate="%{text}") if text else {}
-    return go.Heatmap(
-        z=a, colorscale=colorscale, zmid=zmid, showscale=False, xgap=1, ygap=1,
+    t = dict(text=[[f"{v:.2g}" for v in row] for row in a], texttemplate="%{text}") if text else {}
+    return dict(
+        type="heatmap", z=a, colorscale=colorscale, zmid=zmid, showscale=False, xgap=1, ygap=1,
         hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>", **t, **kw,
     )  # fmt: skip
 
 
-def _square(fig: go.Figure, rows: int = 1, cols: int = 1) -> go.Figure:
-    """Image axes: row 0 at the top, no grid lines, whole-pixel ticks (every pixel up to
-    12, else every other one or automatic)."""
-    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed")
-    for trace in fig.data:  # one image per subplot
-        n = max(np.shape(trace.z))
-        dtick = 1 if n <= 12 else 2 if n <= 24 else None
-        for ax in ("xaxis" + (trace.xaxis or "x")[1:], "yaxis" + (trace.yaxis or "y")[1:]):
-            fig.layout[ax].update(dtick=dtick, tick0=0)
-    return fig
+def _image_axes(n: int) -> tuple[dict, dict]:
+    """x and y axes of an image of n pixels: row 0 at the top, no grid lines, whole-pixel
+    ticks (every pixel up to 12, else every other one up to 24, else automatic)."""
+    dtick = 1 if n <= 12 else 2 if n <= 24 else None
+    x = dict(showgrid=False, zeroline=False, constrain="domain", dtick=dtick, tick0=0)
+    y = dict(showgrid=False, zeroline=False, autorange="reversed", dtick=dtick, tick0=0)
+    return x, y
 
 
-def _box(fig, r0, c0, r1, c1, color, row=None, col=None, dash=None):
-    fig.add_shape(
-        type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5,
-        line=dict(color=color, width=3, dash=dash), row=row, col=col,
+def _box(r0, c0, r1, c1, color, panel: int = 1, dash=None) -> dict:
+    """A rectangle around the pixels (r0..r1, c0..c1) of a panel."""
+    s = "" if panel == 1 else str(panel)
+    return dict(
+        type="rect", xref=f"x{s}", yref=f"y{s}", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5,
+        y1=r1 + 0.5, line=dict(color=color, width=3, dash=dash),
     )  # fmt: skip
+
+
+def _domains(widths: list[float], spacing: float) -> list[tuple[float, float]]:
+    """Horizontal extent of each panel of a row, as make_subplots(column_widths=...) does."""
+    w = np.asarray(widths, dtype=float)
+    w = w / w.sum() * (1 - spacing * (len(w) - 1))
+    x0 = np.concatenate([[0.0], np.cumsum(w + spacing)[:-1]])
+    return [(float(a), float(a + b)) for a, b in zip(x0, w)]
+
+
+def _panels(
+    traces: list[dict], titles: list[str], widths: list[float], spacing: float, height: int,
+    shapes: list[dict] = (), images: bool = True, **layout,
+) -> go.Figure:  # fmt: skip
+    """One row of panels with a title over each, in one call (what make_subplots(1, n)
+    draws). ``images``: image axes (row 0 at the top, whole-pixel ticks)."""
+    axes, notes = {}, []
+    for k, (trace, (x0, x1), title) in enumerate(zip(traces, _domains(widths, spacing), titles)):
+        s = "" if k == 0 else str(k + 1)
+        trace.update(xaxis=f"x{s}", yaxis=f"y{s}")
+        xa, ya = _image_axes(max(np.shape(trace["z"]))) if images else ({}, {})
+        axes[f"xaxis{s}"] = dict(xa, domain=[x0, x1], anchor=f"y{s}")
+        axes[f"yaxis{s}"] = dict(ya, anchor=f"x{s}")
+        notes.append(
+            dict(text=title, x=(x0 + x1) / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
+                 yanchor="bottom", showarrow=False, font=dict(size=16))
+        )  # fmt: skip
+    layout = {"template": TEMPLATE, "height": height, "margin": PANEL_MARGIN,
+              "annotations": notes, "shapes": list(shapes), **axes, **layout}  # fmt: skip
+    return go.Figure(data=traces, layout=layout)
 
 
 def image(a: np.ndarray, title: str, text: bool = True, height: int = 300) -> go.Figure:
     """One grey image with its pixel values written in."""
-    fig = go.Figure(_image_trace(a, text=text))
+    x, y = _image_axes(max(np.shape(a)))
+    fig = go.Figure(_heat(a, text=text), layout=dict(xaxis=x, yaxis=y))
     base_layout(fig, title, "column", "row", height=height)
-    fig.update_layout(margin=dict(l=40, r=10, t=50, b=40))
-    return _square(fig)
+    fig.layout.margin = dict(l=40, r=10, t=50, b=40)
+    return fig
 
 
 def conv_figure(w: ConvStep) -> go.Figure:
     """Padded input with the receptive field, the kernel, and the output map."""
-    fig = make_subplots(
-        1, 3, column_widths=[0.42, 0.2, 0.38], horizontal_spacing=0.06,
-        subplot_titles=(
-            f"input x, padded by p = {w.p}", f"kernel K ({len(w.K)}×{len(w.K)})",
-            f"output z ({w.n_out[0]}×{w.n_out[1]})",
-        ),
+    cells = [_box(r, c, r, c, PALETTE[3]) for r in w.rows for c in w.cols]  # dilation: gaps
+    if w.p:  # the original image inside its padding
+        H, W = w.x_pad.shape
+        cells.append(_box(w.p, w.p, H - 1 - w.p, W - 1 - w.p, PALETTE[0], dash="dot"))
+    cells.append(_box(w.i, w.j, w.i, w.j, PALETTE[3], panel=3))
+    return _panels(
+        [_heat(w.x_pad, text=w.x_pad.shape[0] <= 14), _heat(w.K, DIVERGING, zmid=0),
+         _heat(w.z, DIVERGING, text=w.z.shape[0] <= 10, zmid=0)],
+        [f"input x, padded by p = {w.p}", f"kernel K ({len(w.K)}×{len(w.K)})",
+         f"output z ({w.n_out[0]}×{w.n_out[1]})"],
+        [0.42, 0.2, 0.38], 0.06, 340, cells,
     )  # fmt: skip
-    fig.add_trace(_image_trace(w.x_pad, text=w.x_pad.shape[0] <= 14), 1, 1)
-    for r in w.rows:  # the cells the kernel touches (dilation leaves gaps)
-        for c in w.cols:
-            _box(fig, r, c, r, c, PALETTE[3], 1, 1)
-    if w.p:
-        H = w.x_pad.shape[0]
-        _box(fig, w.p, w.p, H - 1 - w.p, w.x_pad.shape[1] - 1 - w.p, PALETTE[0], 1, 1, "dot")
-    fig.add_trace(_image_trace(w.K, DIVERGING, zmid=0), 1, 2)
-    fig.add_trace(_image_trace(w.z, DIVERGING, text=w.z.shape[0] <= 10, zmid=0), 1, 3)
-    _box(fig, w.i, w.j, w.i, w.j, PALETTE[3], 1, 3)
-    fig.update_layout(height=340, margin=dict(l=30, r=10, t=50, b=30), template="plotly_white")
-    return _square(fig, 1, 3)
 
 
 def pool_figure(w: PoolStep) -> go.Figure:
-    fig = make_subplots(
-        1, 2, horizontal_spacing=0.08,
-        subplot_titles=(f"feature map ({w.x.shape[0]}×{w.x.shape[1]})",
-                        f"{w.kind} pool, k = {w.k}, s = {w.s} ({w.n_out[0]}×{w.n_out[1]})"),
-    )  # fmt: skip
-    fig.add_trace(_image_trace(w.x, DIVERGING, zmid=0), 1, 1)
     r0, c0 = w.i * w.s, w.j * w.s
-    _box(fig, r0, c0, r0 + w.k - 1, c0 + w.k - 1, PALETTE[3], 1, 1)
-    fig.add_trace(_image_trace(w.y, DIVERGING, zmid=0), 1, 2)
-    _box(fig, w.i, w.j, w.i, w.j, PALETTE[3], 1, 2)
-    fig.update_layout(height=320, margin=dict(l=30, r=10, t=50, b=30), template="plotly_white")
-    return _square(fig, 1, 2)
+    return _panels(
+        [_heat(w.x, DIVERGING, zmid=0), _heat(w.y, DIVERGING, zmid=0)],
+        [f"feature map ({w.x.shape[0]}×{w.x.shape[1]})",
+         f"{w.kind} pool, k = {w.k}, s = {w.s} ({w.n_out[0]}×{w.n_out[1]})"],
+        [1, 1], 0.08, 320,
+        [_box(r0, c0, r0 + w.k - 1, c0 + w.k - 1, PALETTE[3]), _box(w.i, w.j, w.i, w.j, PALETTE[3], 2)],
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- formulas with numbers
@@ -150,99 +177,130 @@ def logits_latex(sm: SoftmaxStep) -> str:
 
 def curves(h: History, title: str = "Training curves") -> go.Figure:
     """Loss (left axis) and accuracy (right axis) per epoch, train and test."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for y, name, color, dash in [
-        (h.train_loss, "train loss", PALETTE[0], "solid"),
-        (h.test_loss, "test loss", PALETTE[0], "dot"),
-    ]:
-        fig.add_trace(go.Scatter(x=h.epoch, y=y, name=name, line=dict(color=color, dash=dash)))
-    for y, name, dash in [
-        (h.train_acc, "train accuracy", "solid"),
-        (h.test_acc, "test accuracy", "dot"),
-    ]:
-        fig.add_trace(
-            go.Scatter(x=h.epoch, y=y, name=name, line=dict(color=PALETTE[3], dash=dash)),
-            secondary_y=True,
-        )
-    base_layout(fig, title, "epoch", "cross-entropy loss", height=340)
-    fig.update_yaxes(
-        title_text="accuracy", range=[0, 1.02], tickmode="linear", tick0=0, dtick=0.2,
-        tickformat=".0%", showgrid=False, secondary_y=True,
+    lines = [
+        (h.train_loss, "train loss", PALETTE[0], "solid", "y"),
+        (h.test_loss, "test loss", PALETTE[0], "dot", "y"),
+        (h.train_acc, "train accuracy", PALETTE[3], "solid", "y2"),
+        (h.test_acc, "test accuracy", PALETTE[3], "dot", "y2"),
+    ]
+    fig = go.Figure(
+        [dict(type="scatter", x=h.epoch, y=y, name=name, line=dict(color=c, dash=dash), yaxis=ax)
+         for y, name, c, dash, ax in lines],
+        layout=dict(
+            xaxis=dict(rangemode="tozero", tick0=0, dtick=max(1, round(len(h.epoch) / 6))),
+            yaxis=dict(rangemode="tozero"),
+            yaxis2=dict(
+                title=dict(text="accuracy"), range=[0, 1.02], tickmode="linear", tick0=0,
+                dtick=0.2, tickformat=".0%", showgrid=False, overlaying="y", side="right",
+            ),
+        ),
     )  # fmt: skip
-    fig.update_xaxes(rangemode="tozero", tick0=0, dtick=max(1, round(len(h.epoch) / 6)))
-    fig.update_yaxes(rangemode="tozero", secondary_y=False)
-    return fig
+    return base_layout(fig, title, "epoch", "cross-entropy loss", height=340)
 
 
 def confusion(cm: np.ndarray) -> go.Figure:
     fig = go.Figure(
-        go.Heatmap(
-            z=cm, x=list(range(10)), y=list(range(10)), colorscale="Blues", text=cm,
-            texttemplate="%{text}", showscale=False,
+        dict(
+            type="heatmap", z=cm, x=list(range(10)), y=list(range(10)), colorscale="Blues",
+            text=cm, texttemplate="%{text}", showscale=False,
             hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-        )
+        ),
+        layout=dict(yaxis=dict(autorange="reversed", dtick=1), xaxis=dict(dtick=1)),
     )  # fmt: skip
-    base_layout(fig, "Confusion matrix (test set)", "predicted digit", "true digit", height=380)
-    fig.update_yaxes(autorange="reversed", dtick=1)
-    fig.update_xaxes(dtick=1)
-    return fig
+    return base_layout(
+        fig, "Confusion matrix (test set)", "predicted digit", "true digit", height=380
+    )
 
 
 def grid_of_maps(
     maps: np.ndarray, title: str, labels: list[str] | None = None, cols: int = 8,
-    colorscale: str = DIVERGING, height_per_row: int = 110,
+    colorscale: str = DIVERGING, height_per_row: int = 110, name: str = "map",
+    colorbar: str | None = "value",
 ) -> go.Figure:  # fmt: skip
-    """Small multiples of 2-D arrays (C, h, w), e.g. filters or feature maps."""
-    maps = np.asarray(maps)
-    n = len(maps)
+    """Small multiples of 2-D arrays (C, h, w), e.g. filters or feature maps: one heatmap of
+    tiles, ``cols`` to a row, separated by blank (NaN) pixels, on one colour scale shared by
+    all tiles with a colour bar titled ``colorbar`` (None: no bar). On the diverging scale
+    white is 0, red positive, blue negative; maps without negative values (after a ReLU)
+    use its white-to-red half. Each tile's label, if any, stands above it; hovering tells the
+    tile (``name`` and its number, from 1), the row and column inside it, and the value."""
+    maps = np.asarray(maps, dtype=float)
+    n, h, w = maps.shape
+    scale = dict(colorscale=colorscale)
+    if colorscale == DIVERGING:  # white is 0; no negative values: the white-to-red half only
+        signed = maps.size and maps.min() < 0
+        scale = dict(colorscale=DIVERGING, zmid=0) if signed else dict(colorscale="Reds", zmin=0)
     cols = min(cols, n)
     rows = -(-n // cols)
-    fig = make_subplots(
-        rows, cols, subplot_titles=labels, horizontal_spacing=0.02, vertical_spacing=0.12 / rows
-    )
-    for c, m in enumerate(maps):
-        zmid = 0 if colorscale == DIVERGING else None
-        fig.add_trace(
-            _image_trace(m, colorscale, text=False, zmid=zmid), c // cols + 1, c % cols + 1
-        )
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
-    fig.update_layout(
-        title=dict(text=title, x=0, font=dict(size=15)), template="plotly_white",
-        height=60 + height_per_row * rows, margin=dict(l=10, r=10, t=60, b=10),
+    gap = max(1, round(max(h, w) / 4))  # blank pixels between tiles
+    band = max(2, round(h / 4)) if labels else 0  # room for a label above each tile
+    step_y, step_x = band + h + gap, w + gap
+    z = np.full((rows * step_y - gap, cols * step_x - gap), np.nan, dtype=np.float32)
+    small = max(n, h, w) < 256
+    where = np.zeros((*z.shape, 3), np.uint8 if small else np.uint16)  # (tile, row, column)
+    r_in, c_in = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")  # (h, w) each
+    notes = []
+    for t, m in enumerate(maps):
+        y0, x0 = (t // cols) * step_y + band, (t % cols) * step_x
+        z[y0 : y0 + h, x0 : x0 + w] = m
+        where[y0 : y0 + h, x0 : x0 + w] = np.stack([np.full((h, w), t + 1), r_in, c_in], -1)
+        if labels:
+            notes.append(
+                dict(text=labels[t], x=x0 + (w - 1) / 2, y=y0 - 0.5, xref="x", yref="y",
+                     xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=11))
+            )  # fmt: skip
+    bar = dict(title=dict(text=colorbar, side="right"), thickness=12, outlinewidth=0)
+    cells = 1 if max(h, w) <= 16 else 0  # pixel borders only where pixels are large
+    heat = dict(
+        type="heatmap", z=z, customdata=where, hoverongaps=False, xgap=cells, ygap=cells,
+        showscale=colorbar is not None, colorbar=bar if colorbar is not None else None,
+        hovertemplate=f"{name} %{{customdata[0]}}, row %{{customdata[1]}}, "
+        "col %{customdata[2]}: %{z:.3f}<extra></extra>", **scale,
     )  # fmt: skip
-    fig.update_annotations(font_size=11)
-    return fig
+    hidden = dict(showticklabels=False, showgrid=False, zeroline=False, ticks="")
+    layout = dict(
+        template=TEMPLATE, title=dict(text=title, x=0, font=dict(size=15)),
+        height=60 + height_per_row * rows, margin=dict(l=10, r=10, t=60, b=10),
+        xaxis=dict(hidden, range=[-0.5, z.shape[1] - 0.5]),
+        yaxis=dict(hidden, range=[z.shape[0] - 0.5, -0.5]), annotations=notes,
+    )  # fmt: skip
+    return go.Figure(heat, layout=layout)
+
+
+def filters(W: np.ndarray) -> go.Figure:
+    """The learned kernels (C, k, k) of the first layer."""
+    title = "Learned filters of layer 1 (red positive, blue negative)"
+    return grid_of_maps(W, title, name="filter", colorbar="weight")
 
 
 def probabilities(p: np.ndarray, true: int | None = None) -> go.Figure:
     colors = [PALETTE[3] if i == int(np.argmax(p)) else PALETTE[0] for i in range(10)]
     fig = go.Figure(
-        go.Bar(x=list(range(10)), y=p, marker_color=colors, text=[f"{v:.2f}" for v in p],
-               textposition="outside", hovertemplate="digit %{x}: p = %{y:.4f}<extra></extra>")
+        dict(type="bar", x=list(range(10)), y=p, marker_color=colors, text=[f"{v:.2f}" for v in p],
+             textposition="outside", hovertemplate="digit %{x}: p = %{y:.4f}<extra></extra>"),
+        layout=dict(xaxis=dict(dtick=1), yaxis=dict(range=[0, 1.15])),
     )  # fmt: skip
     t = "Softmax probabilities" + (f" (true digit {true})" if true is not None else "")
-    base_layout(fig, t, "digit", "probability", height=300)
-    fig.update_xaxes(dtick=1)
-    fig.update_yaxes(range=[0, 1.15])
-    return fig
+    return base_layout(fig, t, "digit", "probability", height=300)
 
 
 def params_bars(names: list[str], counts: list[int], accs: list[float]) -> go.Figure:
-    fig = make_subplots(1, 2, subplot_titles=("parameters", "test accuracy"))
-    for col, vals, fmt in [(1, counts, "{:,}"), (2, accs, "{:.1%}")]:
-        fig.add_trace(
-            go.Bar(x=names, y=vals, marker_color=list(PALETTE[: len(names)]),
-                   text=[fmt.format(v) for v in vals], textposition="outside", showlegend=False),
-            1, col,
-        )  # fmt: skip
-    fig.update_yaxes(range=[0, max(counts) * 1.2], row=1, col=1)
-    fig.update_yaxes(range=[0, 1.1], row=1, col=2)
-    fig.update_layout(height=300, template="plotly_white", margin=dict(l=40, r=10, t=50, b=30))
+    bars = [
+        dict(type="bar", x=names, y=vals, marker_color=list(PALETTE[: len(names)]),
+             text=[fmt.format(v) for v in vals], textposition="outside", showlegend=False)
+        for vals, fmt in [(counts, "{:,}"), (accs, "{:.1%}")]
+    ]  # fmt: skip
+    fig = _panels(
+        bars, ["parameters", "test accuracy"], [1, 1], 0.1, 300, images=False,
+        margin=dict(l=40, r=10, t=50, b=30),
+    )  # fmt: skip
+    fig.layout.yaxis.range, fig.layout.yaxis2.range = [0, max(counts) * 1.2], [0, 1.1]
     return fig
 
 
 def misclassified(imgs: np.ndarray, labels: list[str]) -> go.Figure:
     """The wrongly classified test images (k, h, w), titled 'true→predicted'."""
     title = "Misclassified test images (true→predicted), most confident first"
-    return grid_of_maps(imgs, title, labels, cols=6, colorscale=GREYS, height_per_row=150)
+    return grid_of_maps(
+        imgs, title, labels, cols=6, colorscale=GREYS, height_per_row=150, name="image",
+        colorbar=None,
+    )  # fmt: skip

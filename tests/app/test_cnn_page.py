@@ -1,6 +1,7 @@
 """AppTest of the CNN page: defaults, extremes, presets, hostile URLs, own digit."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -139,3 +140,41 @@ def test_uploads_good_and_bad():
     assert not at.info
     assert any("reads your digit as" in s.value for s in at.success)
     assert any("inverted" in c.value for c in at.caption)  # how it was converted
+
+
+def chart(at, name: str) -> dict:
+    """The figure (as the browser gets it) of the chart with element key fig_<name>."""
+    (el,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-fig_{name}")]
+    return json.loads(el.proto.spec)
+
+
+def test_views_redraw_with_their_own_numbers():
+    """Figures are built once per result and view: a changed view must never get the
+    figure of another one (a cache key that misses a setting)."""
+    at = run_page(PAGE)
+    titles = [a["text"] for a in chart(at, "conv")["layout"]["annotations"]]
+    assert titles[-1] == "output z (8×8)"
+    assert chart(at, "maps1")["layout"]["title"]["text"].endswith("test image 0 (after ReLU)")
+    assert len(chart(at, "maps1")["data"]) == 1  # the feature maps: one heatmap of tiles
+    at.slider(key="cs").set_value(2)
+    at.slider(key="img").set_value(5).run()
+    assert_ok(at)
+    titles = [a["text"] for a in chart(at, "conv")["layout"]["annotations"]]
+    assert titles[-1] == "output z (4×4)"
+    assert chart(at, "maps1")["layout"]["title"]["text"].endswith("test image 5 (after ReLU)")
+    assert "(true digit" in chart(at, "probs")["layout"]["title"]["text"]
+
+
+def test_under_the_hood_matches_torch_at_the_walkthroughs_stride():
+    def gaps(at):
+        return [d.value for d in at.dataframe if "max |difference|" in d.value.columns]
+
+    assert gaps(run_page(PAGE)) == []  # closed: nothing computed or drawn
+    at = run_page(PAGE, state={"hood": True})  # the expander draws only while open
+    assert_ok(at)
+    (df,) = gaps(at)
+    assert len(df) == 4 and (df["max |difference|"] < 1e-9).all()
+    assert "s=1" in df["hand-written"][0]
+    at.slider(key="cs").set_value(3).run()
+    assert "s=3" in gaps(at)[0]["hand-written"][0]
+    assert any("def conv2d" in c.value for c in at.code)
