@@ -102,6 +102,9 @@ def page(browser):
 def wait_idle(page, timeout_s: float = 60.0, quiet_s: float = 1.0) -> None:
     """Wait until the app has rendered and no script run is in progress.
 
+    The app's root carries ``data-test-script-state`` ("running" during a script or fragment
+    run); the status widget appears only 500 ms into a run, so it alone misses short runs.
+
     Every page starts with a title, so a run has reached the page once an h1 (or an
     exception) is there; without that wait a session whose script had not started yet
     (three sessions at once on a loaded machine) looked idle before it rendered."""
@@ -110,7 +113,8 @@ def wait_idle(page, timeout_s: float = 60.0, quiet_s: float = 1.0) -> None:
     deadline = time.time() + timeout_s
     quiet_since = None
     while time.time() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+        state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+        running = state == "running" or page.locator('[data-testid="stStatusWidget"]').count() > 0
         skeleton = page.locator('[data-testid="stSkeleton"]').count() > 0
         if running or skeleton:
             quiet_since = None
