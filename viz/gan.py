@@ -86,8 +86,9 @@ def arrow_trace(start: np.ndarray, move: np.ndarray, longest: float = 0.45) -> g
     norm = np.linalg.norm(move, axis=1)
     scale = longest / max(float(norm.max()) if len(norm) else 0.0, 1e-12)
     end = start + move * scale
-    xs = np.column_stack([start[:, 0], end[:, 0], np.full(len(start), np.nan)]).ravel()
-    ys = np.column_stack([start[:, 1], end[:, 1], np.full(len(start), np.nan)]).ravel()
+    gap = np.full(len(start), np.nan, dtype=np.float32)  # float32 like the samples: half the JSON
+    xs = np.column_stack([start[:, 0], end[:, 0], gap]).astype(np.float32).ravel()
+    ys = np.column_stack([start[:, 1], end[:, 1], gap]).astype(np.float32).ravel()
     return go.Scatter(**FAST,
         x=xs, y=ys, mode="lines", name="−∂L_G/∂x (where G pushes)",
         line=dict(color=ARROW, width=1), hoverinfo="skip",
@@ -126,6 +127,7 @@ def loss_figure(
         (log_1m, "mean log(1 − D(G(z)))", PALETTE[1], "dot"),
     ):
         steps, y, k = thin(y, MAX_CURVE_POINTS)  # long runs: block means, a light frame
+        steps, y = steps.astype(np.float32), y.astype(np.float32)  # half the JSON of float64
         fig.add_trace(
             go.Scatter(
                 **FAST, x=steps, y=y, name=name, line=dict(color=color, width=1.5, dash=dash)
