@@ -201,16 +201,17 @@ def network_figure(
         go.Scatter(x=frames[:, 0], y=frames[:, 1], mode="lines", hoverinfo="skip",
                    line=dict(color="#BBBBBB", width=1))
     )  # fmt: skip
+    notes = []  # set at once below: one add_annotation at a time re-validates the earlier ones
     for c, n in enumerate(sizes):
         x = c * col_w + T / 2
         head = ("Input features" if c == 0 else "Output" if c == len(sizes) - 1
                 else f"Hidden layer {c}")  # fmt: skip
-        fig.add_annotation(x=x, y=H + 1, text=f"{head}<br>{n} neuron{'s' * (n != 1)}",
-                           showarrow=False, yanchor="bottom", font=dict(size=11))  # fmt: skip
+        notes.append(dict(x=x, y=H + 1, text=f"{head}<br>{n} neuron{'s' * (n != 1)}",
+                          showarrow=False, yanchor="bottom", font=dict(size=11)))  # fmt: skip
     for r, name in enumerate(cfg.features):
         x0, yc = centres[0][r]
-        fig.add_annotation(x=x0 - 1, y=yc, text=FEATURE_LABELS[name], showarrow=False,
-                           xanchor="right", font=dict(size=12))  # fmt: skip
+        notes.append(dict(x=x0 - 1, y=yc, text=FEATURE_LABELS[name], showarrow=False,
+                          xanchor="right", font=dict(size=12)))  # fmt: skip
     if highlight is not None:
         lay, unit = highlight
         if 1 <= lay < len(sizes) and 1 <= unit <= sizes[lay]:
@@ -221,10 +222,10 @@ def network_figure(
         title=dict(text="The network: each neuron's output over the plane; edges = weights",
                    x=0, font=dict(size=15)),
         height=max(330, 110 + M * 52), margin=dict(l=10, r=10, t=80, b=10),
-        template="plotly_white", showlegend=False,
+        template="plotly_white", showlegend=False, annotations=notes,
+        xaxis=dict(visible=False, range=[-8, W + 1]),
+        yaxis=dict(visible=False, range=[-1, H + 8], scaleanchor="x"),
     )  # fmt: skip
-    fig.update_xaxes(visible=False, range=[-8, W + 1])
-    fig.update_yaxes(visible=False, range=[-1, H + 8], scaleanchor="x")
     return fig
 
 
