@@ -17,6 +17,7 @@ LR_OPTIONS = params.log_options(-4, 0)  # 1e-4 .. 1
 UI_MAX_STEPS = 2000
 DENOISE_LATENT = 16  # a roomy code: a plain AE can copy the noise, a denoising AE must not
 SHOW = 10  # digits per row of reconstructions
+LIVE_AFTER_S = 1.0  # a shorter run draws no live curve: each frame costs 10-20 ms of its CPU
 
 
 @st.cache_resource
@@ -28,7 +29,9 @@ def store() -> ResultCache:
 def trained(cfg: AEConfig) -> AEResult:
     """Cached result, or train now with a progress bar and a live curve."""
     label = ae.KIND_LABELS[cfg.kind].lower()
-    return train_live(store(), cfg, ae.train, label, partial(va.progress, cfg))
+    return train_live(
+        store(), cfg, ae.train, label, partial(va.progress, cfg), after_s=LIVE_AFTER_S
+    )
 
 
 def decode_from_click() -> None:

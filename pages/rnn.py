@@ -17,6 +17,7 @@ LR_OPTIONS = params.log_options(-4, 0) + [2.0, 3.0]  # 1e-4 .. 3
 CLIP_OPTIONS = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0]
 UI_MAX_STEPS = 1500
 UI_MAX_HIDDEN = 96
+LIVE_AFTER_S = 1.0  # a shorter run draws no live curve: each frame costs 10-20 ms of its CPU
 
 
 @st.cache_resource
@@ -32,7 +33,7 @@ def trained(cfg: RNNConfig) -> RNNResult:
     def view(k: int, losses: list[float]):
         return k / cfg.steps, f"Training the {label}: step {k}/{cfg.steps}", vr.loss_curve(losses)
 
-    return train_live(store(), cfg, rnn.train, label, view)
+    return train_live(store(), cfg, rnn.train, label, view, after_s=LIVE_AFTER_S)
 
 
 def clamp_state(key: str, lo: int, hi: int, default: int) -> None:

@@ -82,3 +82,15 @@ def test_result_figures_show_the_chosen_digits(tiny_ae, tiny_vae):
     first = np.asarray(path.data[0].z, dtype=float)[:8, :8]
     assert np.allclose(first, A.interpolate(tiny_ae, 1, 2, 4)[1][0], atol=1e-6)
     assert len(path.layout.xaxis.ticktext) == 4
+
+
+def test_progress_view_for_the_live_curve():
+    cfg = A.AEConfig("vae", steps=600)
+    recon, kl = np.linspace(60, 30, 300), np.linspace(1, 5, 300)
+    done, caption, fig = va.progress(cfg, 300, recon, kl)
+    assert done == 0.5
+    assert caption == f"Training the {A.KIND_LABELS['vae'].lower()}: step 300/600"
+    assert [t.name for t in fig.data] == ["reconstruction", "KL"]
+    assert np.allclose(np.asarray(fig.data[1].y, dtype=float), kl)
+    _, _, ae_fig = va.progress(A.AEConfig("ae", steps=600), 30, recon[:30], kl[:30])
+    assert len(ae_fig.data) == 1  # a plain AE has no KL term
