@@ -108,15 +108,24 @@ if (lesson := cnn.diagnose(res)) is not None:
 
 # ---------------------------------------------------------------- convolution, with your numbers
 @fast.section
-def convolution(res: cnn.Result, data, test_box, gaps_box) -> None:
-    """One convolution of a test image with your numbers, then pooling. Its widgets also
-    redraw what the CNN makes of that image (``test_box``, further down) and the reference
-    check at this stride (``gaps_box``, None while closed), and nothing else."""
-    cfg = res.config
+def walkthrough(res: cnn.Result, data, test_box, gaps_box) -> None:
+    """The test image of the walkthrough below it and of ``test_box`` further down (what the
+    whole CNN makes of that image): its slider reruns these, and nothing else."""
     c1, c2, c3 = st.columns(3)
     clamp_state("img", len(data.y_test) - 1)
     idx = c1.slider("Test image", 0, len(data.y_test) - 1, 0, key="img")
     x = data.X_test[idx, 0].numpy()
+    with test_box:
+        test_image(res, data, idx, x)
+    convolution(res, idx, x, (c1, c2, c3), gaps_box)
+
+
+@fast.section
+def convolution(res: cnn.Result, idx: int, x: np.ndarray, cols: tuple, gaps_box) -> None:
+    """One convolution of test image ``idx`` with your numbers, then pooling; its widgets
+    (in the walkthrough's ``cols``) also redraw the reference check at this stride
+    (``gaps_box``, None while closed), and nothing else."""
+    cfg, (c1, c2, c3) = res.config, cols
     learned = [f"learned filter {c + 1}" for c in range(cfg.channels[0])]
     if st.session_state.get("kern") not in (*cnn.KERNELS, *learned):
         st.session_state.pop("kern", None)
@@ -125,8 +134,6 @@ def convolution(res: cnn.Result, data, test_box, gaps_box) -> None:
     s = c2.slider("Stride s", 1, 3, 1, key="cs")
     p = c2.slider("Padding p", 0, 2, 1, key="cp")
     d = c2.slider("Dilation d", 1, 3, 1, key="cd")
-    with test_box:
-        test_image(res, data, idx, x)
     if gaps_box is not None:
         gaps = pd.DataFrame(cnn.reference_gaps(res, stride=s))
         gaps_box.dataframe(gaps.style.format({"max |difference|": "{:.2e}"}), hide_index=True)
@@ -191,7 +198,7 @@ def test_image(res: cnn.Result, data, idx: int, x: np.ndarray) -> None:
 
 
 st.subheader("One convolution, with your numbers")
-conv_box = st.container()  # drawn last, by convolution(): the places it also fills come first
+conv_box = st.container()  # drawn last, by walkthrough(): the places it also fills come first
 
 # ---------------------------------------------------------------- the trained CNN
 st.subheader("Your trained CNN")
@@ -272,7 +279,7 @@ hood = st.expander(
     "Under the hood: hand-written convolution and pooling vs torch", icon=":material/code:",
     key="hood", on_change="rerun",
 )  # fmt: skip
-gaps_box = None  # the differences at the walkthrough's stride, drawn by convolution()
+gaps_box = None  # the differences at the walkthrough's stride: drawn by convolution()
 if hood.open:  # drawn only while open
     with hood:
         gaps_box = st.container()
@@ -284,4 +291,4 @@ if hood.open:  # drawn only while open
         )
 
 with conv_box:
-    convolution(res, data, test_box, gaps_box)
+    walkthrough(res, data, test_box, gaps_box)
