@@ -7,7 +7,7 @@ import streamlit as st
 
 from dl_core import optim
 from dl_core.optim import OPTIMIZER_LABELS, OptimConfig, RunConfig, SurfaceConfig
-from ui import params
+from ui import fast, params
 from viz import optim as vo
 from viz.latex import num
 
@@ -23,7 +23,9 @@ def run_all(surface: SurfaceConfig, optims: tuple[OptimConfig, ...], start, step
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def surface_grid(surface: SurfaceConfig):
-    return optim.grid(surface)
+    """f on a 120x120 grid and its contour lines, computed once per surface."""
+    xs, ys, F = optim.grid(surface)
+    return xs, ys, F, vo.surface_lines(xs, ys, F, optim.surface_info(surface).f_min)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -45,6 +47,32 @@ def start_from_click() -> None:
     if points:
         st.session_state["x0"] = round(float(points[0]["x"]), 2)
         st.session_state["y0"] = round(float(points[0]["y"]), 2)
+
+
+@fast.section
+def update_with_your_numbers(trajs, chosen: list[str]) -> None:
+    """The update rule with the numbers of one step: its own widgets rerun only this."""
+    st.subheader("The update with your numbers")
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        who = st.selectbox("Optimizer", chosen, format_func=OPTIMIZER_LABELS.get, key="who")
+        traj = trajs[chosen.index(who)]
+        n_steps = len(traj.theta) - 1
+        if n_steps >= 1:
+            k = st.slider("Step k", 1, n_steps, min(3, n_steps), key="k") if n_steps > 1 else 1
+    with c2:
+        for line in vo.update_formula(traj.config.optim):
+            st.latex(line)
+    if n_steps >= 1:
+        for line in vo.update_with_numbers(traj, k):
+            st.latex(line)
+        st.markdown(
+            f"$f(\\theta_{{{k - 1}}}) = {num(traj.loss[k - 1])} \\;\\to\\; "
+            f"f(\\theta_{{{k}}}) = {num(traj.loss[k])}$. Every number above comes from the run "
+            "drawn in the plots: move the step slider or any setting and they change."
+        )
+    else:
+        st.info("This run diverged at its first step: there is no finite update to show.")
 
 
 st.title("Gradient descent & optimizers")
@@ -90,8 +118,9 @@ with st.sidebar:
 optims = tuple(
     OptimConfig(name, lr, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps) for name in chosen
 )
-trajs = run_all(surface, optims, (x0, y0), steps)
-xs, ys, F = surface_grid(surface)
+run = (surface, optims, (x0, y0), steps)  # everything the runs and their charts depend on
+trajs = run_all(*run)
+xs, ys, F, lines = surface_grid(surface)
 
 for t in trajs:
     if (lesson := optim.diagnose(t)) is not None:
@@ -102,20 +131,27 @@ st.latex(info.formula)
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(
-        vo.contour(xs, ys, F, info, trajs), key="contour", on_select=start_from_click,
-        selection_mode="points",
+        fast.figure(("gd.contour", *run), lambda: vo.contour(xs, ys, F, info, trajs, lines=lines)),
+        key="contour", on_select=start_from_click, selection_mode="points",
     )  # fmt: skip
 with right:
-    st.plotly_chart(vo.loss_curves(trajs, info.f_min))
-    st.plotly_chart(vo.step_sizes(trajs))
+    loss = fast.figure(("gd.loss", *run), lambda: vo.loss_curves(trajs, info.f_min))
+    st.plotly_chart(loss, key="gd_loss")
+    st.plotly_chart(fast.figure(("gd.steps", *run), lambda: vo.step_sizes(trajs)), key="gd_steps")
 cols = st.columns(max(len(trajs), 4))
 for col, t in zip(cols, trajs, strict=False):
     col.metric(
         f"{OPTIMIZER_LABELS[t.config.optim.name]}: final f − f*",
         f"diverged (step {t.diverged_at})" if t.diverged_at else f"{t.loss[-1] - info.f_min:.1e}",
     )
-with st.expander("3-D view of the surface", icon=":material/view_in_ar:"):
-    st.plotly_chart(vo.surface3d(xs, ys, F, info, trajs))
+view3d = st.expander(
+    "3-D view of the surface", icon=":material/view_in_ar:", key="gd_3d", on_change="rerun"
+)
+if view3d.open:  # drawn only while open: a 3-D surface is the slowest chart to draw
+    view3d.plotly_chart(
+        fast.figure(("gd.surface3d", *run), lambda: vo.surface3d(xs, ys, F, info, trajs)),
+        key="gd_surface3d",
+    )
 
 # ---------------------------------------------------------------- learning-rate lesson
 st.subheader("How large may η be? The curvature decides")
@@ -135,30 +171,15 @@ st.latex(
     rf"\ {relation}\ \frac{{2}}{{L}}"
 )
 if lam_min > 0:
-    st.plotly_chart(vo.stability((lam_min, lam_max), lr, lr_max=2.6 / lam_max))
-
-# ---------------------------------------------------------------- with your numbers
-st.subheader("The update with your numbers")
-c1, c2 = st.columns([1, 3])
-with c1:
-    who = st.selectbox("Optimizer", chosen, format_func=OPTIMIZER_LABELS.get, key="who")
-    traj = trajs[chosen.index(who)]
-    n_steps = len(traj.theta) - 1
-    if n_steps >= 1:
-        k = st.slider("Step k", 1, n_steps, min(3, n_steps), key="k") if n_steps > 1 else 1
-with c2:
-    for line in vo.update_formula(traj.config.optim):
-        st.latex(line)
-if n_steps >= 1:
-    for line in vo.update_with_numbers(traj, k):
-        st.latex(line)
-    st.markdown(
-        f"$f(\\theta_{{{k - 1}}}) = {num(traj.loss[k - 1])} \\;\\to\\; "
-        f"f(\\theta_{{{k}}}) = {num(traj.loss[k])}$. Every number above comes from the run "
-        "drawn in the plots: move the step slider or any setting and they change."
+    st.plotly_chart(
+        fast.figure(
+            ("gd.stability", lam_min, lam_max, lr),
+            lambda: vo.stability((lam_min, lam_max), lr, lr_max=2.6 / lam_max),
+        ),
+        key="gd_stability",
     )
-else:
-    st.info("This run diverged at its first step: there is no finite update to show.")
+
+update_with_your_numbers(trajs, chosen)
 
 # ---------------------------------------------------------------- try this
 presets = {
@@ -187,25 +208,30 @@ notes = {
 params.try_this({name: (values, notes[name]) for name, values in presets.items()})
 
 # ---------------------------------------------------------------- under the hood
-with st.expander("Under the hood: hand-written optimizers vs torch.optim", icon=":material/code:"):
-    st.markdown(
-        "Each path above is computed by the hand-written `dl_core.optim.step` (tensor ops "
-        "only). The same run with `torch.optim` and autograd gives these maximum absolute "
-        "differences over all steps:"
-    )
-    rows = [
-        {
-            "optimizer": OPTIMIZER_LABELS[o.name],
-            "torch.optim reference": optim.REFERENCE_NAMES[o.name],
-            "max |θ_hand − θ_torch|": f"{reference_gap(RunConfig(surface, o, (x0, y0), steps)):.2e}",
-        }
-        for o in optims
-    ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.code(inspect.getsource(optim.step), language="python")
-    st.code(inspect.getsource(optim.reference_optimizer), language="python")
-    st.caption(
-        f"Device: {trajs[0].device} (2-D problems stay on the CPU: a GPU launch costs more "
-        f"than the arithmetic). Compute time of these runs: "
-        f"{sum(t.seconds for t in trajs) * 1000:.1f} ms."
-    )
+hood = st.expander(
+    "Under the hood: hand-written optimizers vs torch.optim", icon=":material/code:",
+    key="gd_hood", on_change="rerun",
+)  # fmt: skip
+if hood.open:  # the torch.optim reference runs only when someone looks
+    with hood:
+        st.markdown(
+            "Each path above is computed by the hand-written `dl_core.optim.step` (tensor ops "
+            "only). The same run with `torch.optim` and autograd gives these maximum absolute "
+            "differences over all steps:"
+        )
+        rows = [
+            {
+                "optimizer": OPTIMIZER_LABELS[o.name],
+                "torch.optim reference": optim.REFERENCE_NAMES[o.name],
+                "max |θ_hand − θ_torch|": f"{reference_gap(RunConfig(surface, o, (x0, y0), steps)):.2e}",
+            }
+            for o in optims
+        ]
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.code(inspect.getsource(optim.step), language="python")
+        st.code(inspect.getsource(optim.reference_optimizer), language="python")
+        st.caption(
+            f"Device: {trajs[0].device} (2-D problems stay on the CPU: a GPU launch costs more "
+            f"than the arithmetic). Compute time of these runs: "
+            f"{sum(t.seconds for t in trajs) * 1000:.1f} ms."
+        )

@@ -8,14 +8,30 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dl_core.optim import OPTIMIZER_LABELS, OptimConfig, SurfaceInfo, Trajectory
+from viz.isolines import isolines, nice_levels
 from viz.latex import num, vec
 from viz.style import OPTIMIZER_COLORS, base_layout
 
 CLICK_GRID = 31  # invisible markers per axis that make the contour clickable
+N_LEVELS = 28  # about this many contour lines (as go.Contour's ncontours=28 drew)
 
 
 def _label(t: Trajectory) -> str:
     return OPTIMIZER_LABELS[t.config.optim.name]
+
+
+def log_gap(F: np.ndarray, f_min: float) -> np.ndarray:
+    """log₁₀(f − f* + 10⁻³): the height every map of the surface shows (the log shows both
+    the valley floor and the walls)."""
+    return np.log10(F - f_min + 1e-3)
+
+
+def surface_lines(
+    xs: np.ndarray, ys: np.ndarray, F: np.ndarray, f_min: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The contour lines of log_gap, about 28 round-numbered levels, for ``contour``."""
+    Z = log_gap(F, f_min)
+    return isolines(xs, ys, Z, nice_levels(float(Z.min()), float(Z.max()), N_LEVELS))
 
 
 def contour(
@@ -25,21 +41,34 @@ def contour(
     info: SurfaceInfo,
     trajs: Sequence[Trajectory],
     highlight: tuple[str, int] | None = None,
+    lines: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> go.Figure:
-    """Log-spaced contours of f, every trajectory, the start and the minima.
+    """A contour map of f (a heatmap of log_gap and its iso-lines), every trajectory, the
+    start and the minima.
 
-    An invisible grid of markers lets a click on the plot choose the start."""
-    Z = np.log10(F - info.f_min + 1e-3)  # log scale shows both the valley floor and the walls
+    ``lines``: ``surface_lines(xs, ys, F, info.f_min)``, computed here when not given (pass
+    them in to compute them once per surface). An invisible grid of markers lets a click on
+    the plot choose the start (a heatmap alone gives Streamlit no selected point)."""
+    Z = log_gap(F, info.f_min)
+    lx, ly = lines if lines is not None else surface_lines(xs, ys, F, info.f_min)
     fig = go.Figure(
-        go.Contour(
-            x=xs, y=ys, z=Z, colorscale="Viridis", ncontours=28, opacity=0.75,
-            contours=dict(showlines=True, coloring="fill"), line=dict(width=0.5),
-            colorbar=dict(title=dict(text="log₁₀(f − f*)", side="right"), thickness=12),
-            hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
-        )
+        [
+            go.Heatmap(
+                x=xs, y=ys, z=Z.astype(np.float32), colorscale="Viridis", opacity=0.75,
+                zsmooth="fast", name="log₁₀(f − f*)", showlegend=False,
+                colorbar=dict(title=dict(text="log₁₀(f − f*)", side="right"), thickness=12),
+                hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<br>log₁₀(f − f*)=%{z:.2f}<extra></extra>",
+            ),
+            go.Scatter(
+                x=lx.astype(np.float32), y=ly.astype(np.float32), mode="lines",
+                line=dict(color="rgba(0,0,0,0.4)", width=0.7), hoverinfo="skip",
+                showlegend=False, name="contour lines",
+            ),
+        ]
     )  # fmt: skip
     gx, gy = np.meshgrid(
-        np.linspace(*info.xlim, CLICK_GRID), np.linspace(*info.ylim, CLICK_GRID)
+        np.linspace(*info.xlim, CLICK_GRID, dtype=np.float32),
+        np.linspace(*info.ylim, CLICK_GRID, dtype=np.float32),
     )  # (CLICK_GRID, CLICK_GRID)
     fig.add_trace(
         go.Scatter(
@@ -89,6 +118,8 @@ def contour(
     )
     fig.update_xaxes(range=list(info.xlim), constrain="domain")
     fig.update_yaxes(range=list(info.ylim), scaleanchor="x", scaleratio=1, constrain="domain")
+    # below the map: above it, a legend that wraps (narrow columns, 7 optimizers) hid the title
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0))
     return fig
 
 
@@ -96,7 +127,7 @@ def surface3d(
     xs: np.ndarray, ys: np.ndarray, F: np.ndarray, info: SurfaceInfo, trajs: Sequence[Trajectory]
 ) -> go.Figure:
     """The surface with each path lifted onto it."""
-    Z = np.log10(F - info.f_min + 1e-3)
+    Z = log_gap(F, info.f_min).astype(np.float32)
     fig = go.Figure(
         go.Surface(x=xs, y=ys, z=Z, colorscale="Viridis", opacity=0.85, showscale=False)
     )
@@ -122,11 +153,25 @@ def surface3d(
     return fig
 
 
+def _log_axis(fig: go.Figure, curves: Sequence[np.ndarray], dtick: int) -> go.Figure:
+    """A log y axis labelled every ``dtick`` decades, or sparser when a diverged run spans
+    dozens of decades (about 8 labels at most); more than three curves put the legend under
+    the plot (two rows above it would cover the title)."""
+    values = np.concatenate([c[np.isfinite(c) & (c > 0)] for c in curves] + [np.ones(1)])
+    decades = np.log10(values.max()) - np.log10(values.min())
+    fig.update_yaxes(
+        type="log", exponentformat="power", dtick=max(dtick, int(np.ceil(decades / 8)))
+    )
+    if len(curves) > 3:
+        fig.update_layout(legend=dict(yanchor="top", y=-0.25, xanchor="left", x=0))
+    return fig
+
+
 def loss_curves(trajs: Sequence[Trajectory], f_min: float) -> go.Figure:
     """f(θ_k) − f* against k on a log axis."""
     fig = go.Figure()
-    for t in trajs:
-        gap = np.maximum(t.loss - f_min, 1e-16)
+    gaps = [np.maximum(t.loss - f_min, 1e-16) for t in trajs]
+    for t, gap in zip(trajs, gaps, strict=True):
         fig.add_trace(
             go.Scatter(
                 y=gap, mode="lines", name=_label(t),
@@ -134,23 +179,22 @@ def loss_curves(trajs: Sequence[Trajectory], f_min: float) -> go.Figure:
             )
         )  # fmt: skip
     base_layout(fig, "Loss gap f(θₖ) − f* per step", "step k", "f(θₖ) − f*  (log scale)")
-    fig.update_yaxes(type="log", exponentformat="power", dtick=2)
-    return fig
+    return _log_axis(fig, gaps, dtick=2)
 
 
 def step_sizes(trajs: Sequence[Trajectory]) -> go.Figure:
     """‖θ_k − θ_{k−1}‖ against k on a log axis."""
     fig = go.Figure()
-    for t in trajs:
+    sizes = [np.maximum(t.step_size, 1e-16) for t in trajs]
+    for t, size in zip(trajs, sizes, strict=True):
         fig.add_trace(
             go.Scatter(
-                x=np.arange(1, len(t.theta)), y=np.maximum(t.step_size, 1e-16), mode="lines",
+                x=np.arange(1, len(t.theta)), y=size, mode="lines",
                 name=_label(t), line=dict(color=OPTIMIZER_COLORS[t.config.optim.name], width=2),
             )
         )  # fmt: skip
     base_layout(fig, "Step size ‖θₖ − θₖ₋₁‖", "step k", "step length (log scale)")
-    fig.update_yaxes(type="log", exponentformat="power", dtick=1)
-    return fig
+    return _log_axis(fig, sizes, dtick=1)
 
 
 def stability(eigenvalues: Sequence[float], lr: float, lr_max: float = 1.0) -> go.Figure:

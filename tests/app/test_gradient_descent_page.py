@@ -1,5 +1,7 @@
 """AppTest of the gradient-descent page: defaults, extremes, presets, URL clamping."""
 
+import json
+
 import pytest
 
 from tests.app.conftest import assert_ok, run_page
@@ -99,3 +101,55 @@ def test_step_walkthrough_follows_the_step_slider():
     at.slider(key="k").set_value(17).run()
     assert_ok(at)
     assert r"g_{17} = \nabla f(\theta_{16})" in latex_text(at)
+
+
+def chart_specs(at) -> dict[str, str]:
+    return {c.proto.id.rsplit("-", 1)[-1]: c.proto.spec for c in at.get("plotly_chart")}
+
+
+def test_contour_map_is_a_heatmap_with_lines_and_the_3d_view_draws_only_when_open():
+    at = run_page(PAGE)
+    spec = chart_specs(at)
+    assert set(spec) == {"contour", "gd_loss", "gd_steps", "gd_stability"}
+    contour = json.loads(spec["contour"])
+    types = [t["type"] for t in contour["data"]]
+    assert "contour" not in types and types.count("heatmap") == 1  # no JavaScript contours
+    assert any(t.get("name") == "contour lines" for t in contour["data"])
+    at.session_state["gd_3d"] = True  # what a click on the expander does
+    at.run()
+    assert_ok(at)
+    surface = json.loads(chart_specs(at)["gd_surface3d"])
+    assert surface["data"][0]["type"] == "surface"
+
+
+def test_charts_follow_the_settings_they_show():
+    """Figures are built once per result: a changed setting must still redraw its charts."""
+    at = run_page(PAGE)
+    spec = chart_specs(at)
+    at.slider(key="mu").set_value(0.5).run()  # new runs, same curvature and learning rate
+    new = chart_specs(at)
+    assert {k for k in spec if spec[k] != new[k]} == {"contour", "gd_loss", "gd_steps"}
+    at.select_slider(key="lr").set_value(0.1).run()
+    assert chart_specs(at)["gd_stability"] != new["gd_stability"]
+
+
+def test_the_update_section_follows_its_optimizer_choice():
+    at = run_page(PAGE)
+    at.selectbox(key="who").set_value("adam").run()
+    at.slider(key="k").set_value(5).run()
+    assert_ok(at)
+    text = latex_text(at)
+    assert r"\hat m_{5} = " in text and r"g_{5} = \nabla f(\theta_{4})" in text
+
+
+def test_under_the_hood_runs_the_torch_reference_only_when_open():
+    at = run_page(PAGE)
+    assert not at.dataframe  # closed: the reference runs are not computed
+    at.session_state["gd_hood"] = True
+    at.run()
+    assert_ok(at)
+    (table,) = at.dataframe
+    df = table.value
+    assert list(df["optimizer"]) == ["SGD", "Momentum", "Adam"]
+    assert max(float(g) for g in df["max |θ_hand − θ_torch|"]) < 1e-10
+    assert any("def step" in c.value for c in at.code)
