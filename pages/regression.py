@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dl_core import regression as R
-from ui import params
+from ui import fast, params
 from viz import regression as vr
 from viz.latex import num
 
@@ -21,8 +21,78 @@ def fit_lines(cfg: R.LinRegConfig):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def landscape_grid(cfg: R.LinRegConfig):
+    """The loss surface around the paths and its contour lines, once per result."""
+    return vr.landscape_grid(fit_lines(cfg))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def fit_logistic(cfg: R.LogRegConfig):
     return R.train_logreg(cfg)
+
+
+@fast.section
+def linear_at_step(cfg: R.LinRegConfig) -> None:
+    """The fit, the paths and one GD step written out at step k: k reruns only this."""
+    runs = fit_lines(cfg)
+    res = runs[0]
+    K = len(res.theta) - 1
+    k = st.slider("Show step k", 0, K, K, key="lin_k") if K > 0 else 0
+    fit = fast.figure(("reg.fit", cfg, k), lambda: vr.fit_at_step(res, k))
+    land = fast.figure(
+        ("reg.landscape", cfg, k), lambda: vr.loss_landscape(runs, k, landscape_grid(cfg))
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(fit, key="lin_fit")
+    right.plotly_chart(land, key="lin_land")
+    st.plotly_chart(fast.figure(("reg.loss", cfg), lambda: vr.loss_curves(runs)), key="lin_loss")
+
+    st.subheader("With your numbers")
+    ws, bs = res.closed_form
+    lam_min, lam_max = res.eigenvalues
+    st.latex(
+        rf"(w^*, b^*) = ({num(ws)},\ {num(bs)}),\quad L^* = {num(res.loss_min)};\qquad"
+        rf"(w_{{{k}}}, b_{{{k}}}) = ({num(res.theta[k, 0])},\ {num(res.theta[k, 1])}),\quad"
+        rf" L = {num(res.loss[k])}"
+    )
+    st.markdown(f"One full-data gradient step from $(w_{{{k}}}, b_{{{k}}})$:")
+    for line in vr.linreg_step_numbers(R.linreg_step(res, k)):
+        st.latex(line)
+    st.markdown(
+        f"The loss is a quadratic in (w, b) with Hessian $\\tfrac2n X^\\top X$, eigenvalues "
+        f"${num(lam_min)}$ and $L = {num(lam_max)}$: full-batch GD converges for "
+        f"$\\eta < 2/L = {num(2 / lam_max)}$ (yours: ${num(cfg.lr)}$). Mini-batches give noisy "
+        "gradients: the path wanders and the loss no longer falls at every step, but each "
+        "step is n/batch times cheaper."
+    )
+
+
+@fast.section
+def logistic_at_step(cfg: R.LogRegConfig) -> None:
+    """The boundary after step k and one point's gradient: k and i rerun only this."""
+    res = fit_logistic(cfg)
+    K = len(res.params) - 1
+    c1, c2 = st.columns(2)
+    with c1:
+        k = st.slider("Show step k", 0, K, K, key="log_k") if K > 0 else 0
+    with c2:
+        i = st.slider("Point i for the walkthrough", 0, len(res.y) - 1, 0, key="log_i")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(
+        fast.figure(("reg.boundary", cfg, k, i), lambda: vr.boundary(res, k, i)),
+        key="log_boundary",
+    )
+    right.plotly_chart(
+        fast.figure(("reg.logcurves", cfg), lambda: vr.logreg_curves(res)), key="log_curves"
+    )
+    st.subheader("With your numbers")
+    st.markdown(f"Point $i = {i}$ with the parameters after step {k}:")
+    for line in vr.logreg_point_numbers(R.logreg_point(res, k, i), i, k):
+        st.latex(line)
+    st.caption(
+        "The gradient of the cross-entropy through the sigmoid is simply p − y: the "
+        "prediction error. The full gradient averages (p − y)·x over the batch."
+    )
 
 
 st.title("Regression by gradient descent")
@@ -62,37 +132,14 @@ with lin_tab:
     cfg = R.LinRegConfig(n=n, noise=noise, lr=lr, steps=steps, batch_size=BATCHES[batch_name])
     runs = fit_lines(cfg)
     res = runs[0]
-    lam_min, lam_max = res.eigenvalues
+    lam_max = res.eigenvalues[1]
     if res.diverged_at is not None:
         st.warning(
             f"Diverged at step {res.diverged_at}: η = {lr:g} exceeds 2/L = {2 / lam_max:.3g}, "
             f"where L = {lam_max:.3g} is the largest eigenvalue of the Hessian (2/n)XᵀX.",
             icon=":material/warning:",
         )
-    K = len(res.theta) - 1
-    k = st.slider("Show step k", 0, K, K, key="lin_k") if K > 0 else 0
-    left, right = st.columns(2)
-    left.plotly_chart(vr.fit_at_step(res, k), key="lin_fit")
-    right.plotly_chart(vr.loss_landscape(runs, k), key="lin_land")
-    st.plotly_chart(vr.loss_curves(runs), key="lin_loss")
-
-    st.subheader("With your numbers")
-    ws, bs = res.closed_form
-    st.latex(
-        rf"(w^*, b^*) = ({num(ws)},\ {num(bs)}),\quad L^* = {num(res.loss_min)};\qquad"
-        rf"(w_{{{k}}}, b_{{{k}}}) = ({num(res.theta[k, 0])},\ {num(res.theta[k, 1])}),\quad"
-        rf" L = {num(res.loss[k])}"
-    )
-    st.markdown(f"One full-data gradient step from $(w_{{{k}}}, b_{{{k}}})$:")
-    for line in vr.linreg_step_numbers(R.linreg_step(res, k)):
-        st.latex(line)
-    st.markdown(
-        f"The loss is a quadratic in (w, b) with Hessian $\\tfrac2n X^\\top X$, eigenvalues "
-        f"${num(lam_min)}$ and $L = {num(lam_max)}$: full-batch GD converges for "
-        f"$\\eta < 2/L = {num(2 / lam_max)}$ (yours: ${num(lr)}$). Mini-batches give noisy "
-        "gradients: the path wanders and the loss no longer falls at every step, but each "
-        "step is n/batch times cheaper."
-    )
+    linear_at_step(cfg)
 
 # ======================================================================= logistic
 with log_tab:
@@ -116,31 +163,12 @@ with log_tab:
         steps2 = params.slider("Steps", "log_steps", 1, 500, 100)
     with c[3]:
         batch2 = params.select("Batch", "log_batch", list(BATCHES), "full batch")
-    res2 = fit_logistic(
-        R.LogRegConfig(separation=sep, lr=lr2, steps=steps2, batch_size=BATCHES[batch2])
-    )
-    if res2.diverged_at is not None:
+    cfg2 = R.LogRegConfig(separation=sep, lr=lr2, steps=steps2, batch_size=BATCHES[batch2])
+    if (diverged := fit_logistic(cfg2).diverged_at) is not None:
         st.warning(
-            f"Diverged at step {res2.diverged_at}: lower the learning rate.",
-            icon=":material/warning:",
+            f"Diverged at step {diverged}: lower the learning rate.", icon=":material/warning:"
         )
-    K2 = len(res2.params) - 1
-    c1, c2 = st.columns(2)
-    with c1:
-        k2 = st.slider("Show step k", 0, K2, K2, key="log_k") if K2 > 0 else 0
-    with c2:
-        i = st.slider("Point i for the walkthrough", 0, len(res2.y) - 1, 0, key="log_i")
-    left, right = st.columns([3, 2])
-    left.plotly_chart(vr.boundary(res2, k2, i), key="log_boundary")
-    right.plotly_chart(vr.logreg_curves(res2), key="log_curves")
-    st.subheader("With your numbers")
-    st.markdown(f"Point $i = {i}$ with the parameters after step {k2}:")
-    for line in vr.logreg_point_numbers(R.logreg_point(res2, k2, i), i, k2):
-        st.latex(line)
-    st.caption(
-        "The gradient of the cross-entropy through the sigmoid is simply p − y: the "
-        "prediction error. The full gradient averages (p − y)·x over the batch."
-    )
+    logistic_at_step(cfg2)
 
 # ======================================================================= try this
 presets = {
@@ -162,6 +190,7 @@ with st.expander("Under the hood", icon=":material/code:"):
 
     st.code(inspect.getsource(R.linreg_loss_and_grad), language="python")
     st.code(inspect.getsource(R.logreg_loss_and_grad), language="python")
+    ws = res.closed_form[0]
     st.markdown(
         "The tests check `linreg_loss_and_grad` against autograd, `least_squares` against "
         "`torch.linalg.lstsq`, and `logreg_loss_and_grad` against "

@@ -14,10 +14,12 @@ from dl_core.regression import (
     LogRegResult,
     linreg_loss_grid,
 )
+from viz.isolines import isolines, nice_levels
 from viz.latex import num, paren, signed
 from viz.style import PALETTE, base_layout
 
 BATCH_NAMES = {0: "full batch", 10: "mini-batch of 10", 1: "stochastic (1 point)"}
+N_LEVELS = 25  # about this many contour lines on the loss landscape (as ncontours=25 drew)
 
 
 def fit_at_step(res: LinRegResult, k: int) -> go.Figure:
@@ -42,8 +44,11 @@ def b_sign(b: float) -> str:
     return f"+ {b:.3f}" if b >= 0 else f"− {abs(b):.3f}"
 
 
-def loss_landscape(runs: Sequence[LinRegResult], k: int) -> go.Figure:
-    """Contours of L(w, b) with the paths of full-batch, mini-batch and stochastic GD."""
+def landscape_grid(
+    runs: Sequence[LinRegResult],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """log₁₀ L(w, b) on an 80x80 grid around every path and (w*, b*), and its contour lines:
+    ws (n,), bs (n,), Z (n, n) indexed [b, w], (x, y) of the lines."""
     first = runs[0]
     pts = np.concatenate([r.theta for r in runs] + [np.array([first.closed_form])])
     lo, hi = pts.min(0), pts.max(0)
@@ -51,10 +56,31 @@ def loss_landscape(runs: Sequence[LinRegResult], k: int) -> go.Figure:
     ws, bs, Lg = linreg_loss_grid(
         first, (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])
     )
+    Z = np.log10(np.maximum(Lg, 1e-300))  # L = 0 only for an exact fit: keep the log finite
+    lines = isolines(ws, bs, Z, nice_levels(float(Z.min()), float(Z.max()), N_LEVELS))
+    return ws, bs, Z, lines
+
+
+def loss_landscape(
+    runs: Sequence[LinRegResult],
+    k: int,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> go.Figure:
+    """A contour map of L(w, b) (heatmap and iso-lines) with the paths of full-batch,
+    mini-batch and stochastic GD. ``grid``: ``landscape_grid(runs)``, computed here when not
+    given (pass it in to compute it once per result)."""
+    first = runs[0]
+    ws, bs, Z, (lx, ly) = grid if grid is not None else landscape_grid(runs)
     fig = go.Figure(
-        go.Contour(x=ws, y=bs, z=np.log10(Lg), colorscale="Blues", reversescale=True, ncontours=25,
-                   colorbar=dict(title=dict(text="log₁₀ L", side="right"), thickness=12),
-                   hovertemplate="w=%{x:.3f}<br>b=%{y:.3f}<extra></extra>")
+        [
+            go.Heatmap(x=ws, y=bs, z=Z.astype(np.float32), colorscale="Blues", reversescale=True,
+                       zsmooth="fast", showlegend=False, name="log₁₀ L",
+                       colorbar=dict(title=dict(text="log₁₀ L", side="right"), thickness=12),
+                       hovertemplate="w=%{x:.3f}<br>b=%{y:.3f}<br>log₁₀ L=%{z:.2f}<extra></extra>"),
+            go.Scatter(x=lx.astype(np.float32), y=ly.astype(np.float32), mode="lines",
+                       line=dict(color="rgba(0,0,0,0.4)", width=0.7), hoverinfo="skip",
+                       showlegend=False, name="contour lines"),
+        ]
     )  # fmt: skip
     for r, color in zip(runs, (PALETTE[3], PALETTE[1], PALETTE[4]), strict=False):
         name = BATCH_NAMES.get(r.config.batch_size, f"batch {r.config.batch_size}")
@@ -112,7 +138,7 @@ def boundary(res: LogRegResult, k: int, point: int | None = None) -> go.Figure:
     GX, GY = np.meshgrid(gx, gy)
     P = 1 / (1 + np.exp(-np.clip(w1 * GX + w2 * GY + b, -50, 50)))
     fig = go.Figure(
-        go.Heatmap(x=gx, y=gy, z=P, colorscale="RdBu", zmin=0, zmax=1, opacity=0.55,
+        go.Heatmap(x=gx, y=gy, z=P.astype(np.float32), colorscale="RdBu", zmin=0, zmax=1, opacity=0.55,
                    colorbar=dict(title=dict(text="p(y=1|x)", side="right"), thickness=12),
                    hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>p=%{z:.3f}<extra></extra>")
     )  # fmt: skip

@@ -1,5 +1,7 @@
 """AppTest of the regression page."""
 
+import json
+
 import pytest
 
 from tests.app.conftest import assert_ok, run_page
@@ -50,3 +52,45 @@ def test_url_is_clamped():
     assert at.session_state["lin_n"] == 500
     assert at.session_state["lin_lr"] == 0.001
     assert at.session_state["log_steps"] == 500
+
+
+def chart_specs(at) -> dict[str, str]:
+    return {c.proto.id.rsplit("-", 1)[-1]: c.proto.spec for c in at.get("plotly_chart")}
+
+
+def test_loss_landscape_is_a_heatmap_with_lines():
+    at = run_page(PAGE)
+    land = json.loads(chart_specs(at)["lin_land"])
+    types = [t["type"] for t in land["data"]]
+    assert "contour" not in types and types.count("heatmap") == 1  # no JavaScript contours
+    assert any(t.get("name") == "contour lines" for t in land["data"])
+
+
+def test_charts_follow_the_settings_they_show():
+    """Figures are built once per result and view: each widget still redraws its charts."""
+    at = run_page(PAGE)
+    spec = chart_specs(at)
+    assert set(spec) == {"lin_fit", "lin_land", "lin_loss", "log_boundary", "log_curves"}
+
+    def changed(widget, value) -> set[str]:
+        nonlocal spec
+        widget.set_value(value).run()
+        assert_ok(at)
+        new = chart_specs(at)
+        out, spec = {k for k in spec if spec[k] != new[k]}, new
+        return out
+
+    assert changed(at.slider(key="lin_k"), 5) == {"lin_fit", "lin_land"}
+    assert changed(at.slider(key="log_i"), 7) == {"log_boundary"}
+    assert changed(at.slider(key="log_k"), 3) == {"log_boundary"}
+    assert changed(at.slider(key="lin_noise"), 1.0) == {"lin_fit", "lin_land", "lin_loss"}
+    assert changed(at.slider(key="log_sep"), 1.0) == {"log_boundary", "log_curves"}
+
+
+def test_the_walkthroughs_follow_their_step_and_point():
+    at = run_page(PAGE, state={"lin_k": 5, "log_k": 3, "log_i": 7})
+    assert_ok(at)
+    text = "\n".join(x.value for x in at.latex)
+    assert r"(w_{5}, b_{5}) = (" in text
+    assert r"z_{7} = w_1 x_1" in text
+    assert any("after step 3" in m.value for m in at.markdown)
