@@ -64,7 +64,6 @@ def tiles(
         title=dict(text=title, x=0.0, font=dict(size=15)),
         height=height or 70 + 62 * R,
         margin=dict(l=90 if row_labels else 10, r=10, t=50, b=30 if col_labels else 10),
-        template="plotly_white",
     )
     fig.update_xaxes(
         tickvals=[c * 9 + 3.5 for c in range(len(col_labels))], ticktext=list(col_labels),

@@ -14,11 +14,10 @@ import plotly.graph_objects as go
 
 from dl_core.cnn import ConvStep, History, PoolStep, SoftmaxStep
 from viz.latex import mat, num, signed
-from viz.style import PALETTE, base_layout
+from viz.style import PALETTE, TEMPLATE, base_layout
 
 GREYS = "Greys"  # digits: ink dark on white paper
 DIVERGING = "RdBu_r"  # kernels and feature maps with signs: red positive, white 0, blue negative
-TEMPLATE = "plotly_white"
 PANEL_MARGIN = dict(l=30, r=10, t=50, b=30)
 
 

@@ -222,7 +222,7 @@ def network_figure(
         title=dict(text="The network: each neuron's output over the plane; edges = weights",
                    x=0, font=dict(size=15)),
         height=max(330, 110 + M * 52), margin=dict(l=10, r=10, t=80, b=10),
-        template="plotly_white", showlegend=False, annotations=notes,
+        showlegend=False, annotations=notes,
         xaxis=dict(visible=False, range=[-8, W + 1]),
         yaxis=dict(visible=False, range=[-1, H + 8], scaleanchor="x"),
     )  # fmt: skip

@@ -312,7 +312,7 @@ def unrolled(cell: str, T: int = 4) -> go.Figure:
     fig.update_yaxes(visible=False, range=[-1.9, (2.2 if cell == "lstm" else 1.7)])
     fig.update_layout(
         title=dict(text=f"The {CELL_LABELS[cell]} unrolled over time", x=0, font=dict(size=15)),
-        height=260, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+        height=260, margin=dict(l=10, r=10, t=40, b=10),
         showlegend=False,
     )  # fmt: skip
     return fig
