@@ -204,6 +204,19 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def stat_cpu_s(stat: str, ticks_per_s: int) -> float:
+    """User + system CPU seconds from a /proc/PID/stat line (fields 14 and 15)."""
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": field 3 is fields[0]
+    return (int(fields[11]) + int(fields[12])) / ticks_per_s
+
+
+def cpu_s(pid: int) -> float:
+    try:
+        return stat_cpu_s(Path(f"/proc/{pid}/stat").read_text(), os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def process_name(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -420,6 +433,9 @@ def load_test(
     ]
     sampler = MemorySampler(pids)
     sampler.start()
+    cpu0 = {p: cpu_s(p) for p in pids}
+    client_cpu0 = time.process_time()
+    load_before = os.getloadavg()[0]
     start = threading.Barrier(learners + 1)
     done = threading.Event()
     deadline = time.time() + timeout_s
@@ -438,6 +454,8 @@ def load_test(
         time.sleep(0.05)
     all_done_s = time.perf_counter() - t0
     peak = sampler.peak
+    server_cpu = sum(cpu_s(p) - cpu0[p] for p in pids)
+    client_cpu = time.process_time() - client_cpu0
     done.set()
     for t in threads:
         t.join(timeout=10)
@@ -457,7 +475,9 @@ def load_test(
         "queries": sorted({lr.query for lr in crowd}),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
         "cpus": os.cpu_count(),
-        "load_average_1m_before": round(os.getloadavg()[0], 2),
+        # The machine's load: other work on it slows every figure below but the CPU seconds.
+        "load_average_1m_before": round(load_before, 2),
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
         "all_settled_s": round(all_done_s, 3) if len(settled) == learners else None,
         **summarize(settled),
         "settled": len(settled),
@@ -466,6 +486,13 @@ def load_test(
         "statuses": dict(Counter(lr.status for lr in crowd)),
         "workers": dict(sorted(workers.items())),
         "warm_up": warmed,
+        # CPU seconds the server processes spent on the run (until the last learner settled):
+        # what the work costs, nearly independent of what else the machine is doing.
+        "cpu": {
+            "server_s": round(server_cpu, 2),
+            "per_learner_s": round(server_cpu / learners, 3) if pids else None,
+            "load_tester_s": round(client_cpu, 2),
+        },
         "memory": {
             "processes": {str(p): names[p] for p in pids},
             "baseline_mb": round(sampler.baseline, 1),
@@ -500,6 +527,12 @@ def _print(report: dict) -> None:
         f" ({len(mem['processes'])} process(es): {', '.join(sorted(set(mem['processes'].values()))) or 'none found'})"
         + (f", {mem['per_learner_mb']} MB per learner" if mem["per_learner_mb"] is not None else "")
     )
+    cpu = s["cpu"]
+    if cpu["per_learner_s"] is not None:
+        print(
+            f"  server CPU: {cpu['server_s']:.1f} s ({cpu['per_learner_s']:.2f} s per learner);"
+            f" load average {s['load_average_1m_before']} before, {s['load_average_1m_after']} after"
+        )
     if s["workers"]:
         print("  learners per worker: " + ", ".join(f"{k}: {v}" for k, v in s["workers"].items()))
     for lr in s["per_learner"]:

@@ -133,3 +133,9 @@ def test_the_rerun_message_names_the_page_and_its_query_string():
     home = BackMsg()
     home.ParseFromString(lt._rerun_backmsg("home", "", "http://127.0.0.1:8501/"))
     assert home.rerun_script.page_name == ""
+
+
+def test_cpu_seconds_from_proc_stat_even_with_spaces_in_the_name():
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    line = "4242 (python3 -m x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0"
+    assert lt.stat_cpu_s(line, 100) == pytest.approx(3.0)
