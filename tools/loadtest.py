@@ -260,7 +260,7 @@ class Learner:
     connect_s: float | None = None  # websocket open
     first_element_s: float | None = None  # first element drawn
     settled_s: float | None = None  # script_finished, FINISHED_SUCCESSFULLY
-    ran_page: str | None = None  # the page the server says ran (navigation message)
+    ran_page: str | None = None  # the URL path of the page that ran ("" = the default page)
     charts: int = 0  # plotly charts on the page when it settled
     elements: dict[str, int] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)
@@ -328,9 +328,9 @@ def _read_run(ws, lr: Learner, path: str, t0: float, deadline: float) -> None:
                 lr.charts = lr.elements.get("plotly_chart", 0)
                 if lr.exceptions:
                     lr.status = "exception"
-                elif lr.ran_page != (path or "home"):
+                elif lr.ran_page != path:  # the default page's URL path is ""
                     lr.status = "wrong_page"
-                    lr.error = f"the server ran {lr.ran_page!r}, not {path or 'home'!r}"
+                    lr.error = f"the server ran {lr.ran_page!r}, not {path!r}"
                 else:
                     lr.status = "settled"
                 return
