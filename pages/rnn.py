@@ -107,9 +107,9 @@ elif res.seconds_to_target is not None:
     m4.metric(f"Time to reach {rnn.TARGETS[task]:g}", f"{res.seconds_to_target:.2f} s")
 
 
-@fast.section  # the sequence, step and unit sliders rerun only this section: nothing retrains
+@fast.section  # the sequence slider reruns only this section (one_step below): nothing retrains
 def inspector(res: RNNResult, others: list[RNNResult]) -> None:
-    cfg, task, hidden = res.config, res.config.task, res.config.hidden
+    cfg, task = res.config, res.config.task
     runs = (cfg, *(r.config for r in others))
     n_ex = res.example_x.shape[0]
     clamp_state("ex", 1, n_ex, 1)
@@ -133,8 +133,13 @@ def inspector(res: RNNResult, others: list[RNNResult]) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(fast.figure(("rnn.loss", cfg), lambda: vr.loss_curve(res.loss)), key="loss")
     c2.plotly_chart(fast.figure(("rnn.gnorm", cfg), lambda: vr.grad_norms(res)), key="gnorm")
-
     st.subheader("One time step with your numbers")
+    one_step(res, ex)
+
+
+@fast.section  # inside the inspector: the step and unit sliders rerun only this part
+def one_step(res: RNNResult, ex: int) -> None:
+    cfg, task, hidden = res.config, res.config.task, res.config.hidden
     T = res.example_x.shape[1]
     if task == "reber":
         T = len(res.example_strings[ex]) - 1
