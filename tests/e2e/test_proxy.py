@@ -8,6 +8,7 @@ SIGTERM to serve.sh stops nginx and every worker.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import shutil
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import assert_no_exception, wait_idle
@@ -135,6 +138,38 @@ def test_a_page_renders_and_a_slider_reruns_through_the_proxy(proxy, page):
     assert_no_exception(page)
     assert "steps=95" in page.url
     assert page.locator(".js-plotly-plot").count() >= 1
+
+
+def _digit_one() -> bytes:
+    a = np.full((60, 40), 255, np.uint8)
+    a[8:52, 18:23] = 0  # a dark "1" on white paper
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_an_upload_reaches_the_worker_that_holds_its_session(proxy, page):
+    """An upload goes to /_stcore/upload_file/<session>, which only the worker holding the
+    session knows: the cookie must send it there, as it sends every other request."""
+    page.goto(f"{proxy.url}/cnn")
+    wait_idle(page, timeout_s=180)
+    assert_no_exception(page)
+    page.get_by_role("tab", name="Upload an image").click()
+    upload = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    upload.set_input_files({"name": "one.png", "mimeType": "image/png", "buffer": _digit_one()})
+    wait_idle(page, timeout_s=120)
+    assert_no_exception(page)
+    assert (
+        page.locator('[data-testid="stAlert"]').filter(has_text="reads your digit as").count() == 1
+    )
+    route = next(c["value"] for c in page.context.cookies() if c["name"] == "stroute")
+    log = [
+        ln
+        for ln in (proxy.run_dir / "nginx-access.log").read_text().splitlines()
+        if f"route={route}" in ln
+    ]
+    assert any("/_stcore/upload_file/" in ln for ln in log)
+    assert len({ln.split("upstream=")[1].split()[0] for ln in log}) == 1, log
 
 
 def test_load_test_learners_finish_on_the_worker_their_cookie_chose(proxy):
