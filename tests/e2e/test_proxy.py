@@ -2,9 +2,9 @@
 
 Through the proxy: a page renders in a real browser and a slider reruns it (the websocket
 is proxied), an upload reaches the worker that holds its session, the load tester's
-learners all finish their page without an exception, each
-session runs on the worker its cookie chose, the learners spread over both workers, and a
-SIGTERM to serve.sh stops nginx and every worker.
+learners all finish their page without an exception, each session runs on the worker its
+cookie chose, the learners spread over both workers, and a SIGTERM to serve.sh stops nginx
+and every worker.
 """
 
 from __future__ import annotations
