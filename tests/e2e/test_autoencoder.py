@@ -29,6 +29,14 @@ def test_autoencoder_page_renders_and_a_click_decodes(server, page):
     assert_formulas_render(page)
     assert page.locator(".js-plotly-plot").count() >= 11
     screenshot(page, "autoencoder-default")
+    digit = page.locator('[data-testid="stSlider"]').filter(has_text="Test digit #").first
+    numbers = page.locator('[data-testid="stMarkdown"]').filter(has_text="With your numbers")
+    assert "(test digit #0," in numbers.first.inner_text()
+    digit.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")  # the section reruns with the next digit's numbers
+    wait_idle(page)
+    assert_no_exception(page)
+    assert "(test digit #1," in numbers.first.inner_text()
     before = decoded_title(page)
     scatter = page.locator(".js-plotly-plot").filter(has_text="click anywhere").first
     drag = scatter.locator(".nsewdrag").first

@@ -1,5 +1,6 @@
 """The recurrent-network page in a real browser: the unrolled picture and the equations
-render, the time-step slider redraws the step with new numbers, and the
+render, the time-step slider redraws the step with new numbers, the test-sequence slider
+the step of the new sequence, and the
 exploding-gradient preset shows its lesson and keeps the plots."""
 
 import pytest
@@ -27,6 +28,19 @@ def test_rnn_time_step_slider_and_exploding_preset(server, page):
     assert_no_exception(page)
     after = page.locator(".katex").all_inner_texts()
     assert after != before and any("6,0" in a for a in after)  # c_{6,0}, h_{6,0} with numbers
+    sequence = (
+        page.locator('[data-testid="stSlider"]')
+        .filter(has_text="Test sequence to inspect")
+        .get_by_role("slider")
+    )
+    sequence.focus()
+    page.keyboard.press("ArrowRight")  # another sequence: the step below follows it
+    wait_idle(page, timeout_s=120)
+    assert_no_exception(page)
+    step = page.locator('[data-testid="stMarkdown"]').filter(has_text="Test sequence 2, step")
+    assert step.count() == 1
+    assert page.locator(".katex").all_inner_texts() != after
+    assert any("6,0" in a for a in page.locator(".katex").all_inner_texts())  # t stays 6
 
     page.get_by_role("button", name="Exploding gradients without clipping").click()
     wait_idle(page, timeout_s=120)
