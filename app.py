@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from dl_core import device
-from ui import params
+from ui import fast, params
 from ui.nav import ROOT, available
 
 st.set_page_config(page_title="dl-math-lab", page_icon=":material/functions:", layout="wide")
@@ -36,6 +36,7 @@ with st.sidebar:
 
 params.begin_run(nav.url_path)
 nav.run()
+fast.freeze_startup_objects()
 
 if report := params.link_report():
     with st.sidebar.expander(

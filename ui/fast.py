@@ -15,6 +15,7 @@ A slider should redo only what it changes. Two tools:
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -24,6 +25,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 F = TypeVar("F", bound=Callable)
+_frozen = threading.Event()
 MAX_FIGURES = 256  # figures of a few kB to 0.5 MB each: at most about 30 MB in practice
 
 
@@ -77,3 +79,14 @@ def figure(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
         fast.figure(("cnn.curves", res.config), lambda: vc.curves(res.history))
     """
     return figures().get_or_build(key, build)
+
+
+def freeze_startup_objects() -> None:
+    """Once per process, after the first run: move every object alive now (torch, Plotly,
+    Streamlit, the first page's modules) out of the garbage collector's reach. A full
+    collection then scans only what sessions create later: about 1 ms instead of 100-600 ms
+    over 370,000 objects. Objects frozen are long-lived by nature; they are still freed by
+    reference counting."""
+    if not _frozen.is_set():
+        _frozen.set()
+        gc.freeze()
