@@ -14,23 +14,22 @@ default) in headless Chromium, 1400 x 1000. It reports:
 - the cold start: from launching a fresh server to the first chart of a deep link to
   ``/gradient_descent`` being visible.
 
-Settled. Streamlit 1.67 keeps the script's state on the root element,
-``[data-testid="stApp"][data-test-script-state]``: ``running`` while a script or fragment
-runs, ``notRunning`` once it has finished. A MutationObserver in the page records when it
-turns ``running``, on the browser's clock, so a run is never missed however short (the run
-starts 50-100 ms after the key press; before that the state still says ``notRunning``). A
-nudge has settled when, after the keydown event,
+Settled. The server says when a run ends: a ``script_finished`` message on the app's
+websocket (read here from Playwright's view of the socket), for a fragment's run as for the
+page's. A nudge has settled when, after the keydown event,
 
-1. a run has started;
-2. the state is ``notRunning`` again and no ``stSkeleton`` (an element still loading) shows;
-3. two more animation frames have begun: the browser has laid out and painted what the run
-   sent, Plotly's drawing included.
+1. a run's ``script_finished`` has arrived (and no other run started within ``QUIET_S``
+   after it: a chained rerun belongs to the same nudge);
+2. the app's state (``[data-testid="stApp"][data-test-script-state]``) is ``notRunning``
+   and no ``stSkeleton`` (an element still loading) shows.
 
-The time runs from keydown to 3, both read in the page. If another run starts within
-``QUIET_S`` (a chained rerun), the nudge settles after that one instead. ``started`` is
-keydown to the first ``running``: from then on the app shows the previous result faded.
-``[data-testid="stStatusWidget"]`` would be a poor signal: it appears only 500 ms after a
-run starts and fades out over 200 ms after it ends.
+The time is read in the page, on the browser's clock: from keydown to the later of the
+first animation frame after the run's last websocket message was handled and the end of the
+last long task (Plotly's drawing). ``started`` is keydown to the first sign of the run (the
+state turning ``running``, or a message): from then on the app shows the previous result
+faded. Neither DOM signal alone is enough: ``stStatusWidget`` appears only 500 ms into a
+run, and a fragment's run can turn the state ``running`` and back within one render, so a
+MutationObserver never sees it change.
 
 A benchmark, not a test: it never judges a time. Every wait is bounded (``--timeout`` per
 nudge); a timeout or an exception shown on a page is recorded and the run goes on.
@@ -73,41 +72,48 @@ QUIET_S = 0.3  # a run starting this soon after settling belongs to the same nud
 RERUNS = 3  # AppTest reruns per page
 SERVER_LOG = Path(tempfile.gettempdir()) / "dl-math-lab-latency-server.log"  # tracebacks too
 
-# Installed once per page load: when the script state turns "running", and the keydown.
+# Installed before the page's own scripts: the time of the first frame after each websocket
+# message was handled, and the end of each long task.
+_INIT_JS = """
+window.__latencyLog = {msgs: [], tasks: []};
+(() => {
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    ws.addEventListener('message', () => requestAnimationFrame(
+      () => window.__latencyLog.msgs.push(performance.now())));
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, Native);
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) window.__latencyLog.tasks.push(e.startTime + e.duration);
+  }).observe({type: 'longtask', buffered: true});
+})();
+"""
+# Installed once per page load: the keydown, and when the script state turns "running".
 _INSTALL_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  const L = window.__latency = {keyAt: null, startedAt: null, runs: 0};
+  const L = window.__latency = {keyAt: null, startedAt: null};
   new MutationObserver(() => {
     if (app.getAttribute('data-test-script-state') !== 'running') return;
     if (L.keyAt !== null && L.startedAt === null) L.startedAt = performance.now();
-    L.runs += 1;
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
   document.addEventListener('keydown', () => {
     if (L.keyAt === null) L.keyAt = performance.now();
   }, true);
 }"""
-_RESET_JS = "() => Object.assign(window.__latency, {keyAt: null, startedAt: null, runs: 0})"
-# Resolves once the nudge has settled (see the module's docstring), or with an error.
-_SETTLE_JS = """async ([startMs, timeoutMs]) => {
-  const L = window.__latency, app = document.querySelector('[data-testid="stApp"]');
-  const frame = () => new Promise(r => requestAnimationFrame(r));
-  const begun = performance.now();
-  for (;;) {
-    await frame();
-    const now = performance.now();
-    if (L.keyAt === null) {
-      if (now - begun > startMs) return {error: 'the key press never arrived'};
-    } else if (now - L.keyAt > timeoutMs) {
-      return {error: `not settled after ${timeoutMs / 1000} s`};
-    } else if (L.runs === 0) {
-      if (now - L.keyAt > startMs) return {error: `no rerun within ${startMs / 1000} s`};
-    } else if (app.getAttribute('data-test-script-state') === 'notRunning'
-               && !document.querySelector('[data-testid="stSkeleton"]')) {
-      await frame();
-      await frame();
-      return {settled: performance.now() - L.keyAt, started: L.startedAt - L.keyAt, runs: L.runs};
-    }
-  }
+_RESET_JS = "() => Object.assign(window.__latency, {keyAt: null, startedAt: null})"
+# After the run: is the page idle, and when did it settle (see the module's docstring)?
+_SETTLED_JS = """() => {
+  const L = window.__latency, log = window.__latencyLog;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const idle = app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]');
+  const after = xs => xs.filter(t => t > L.keyAt);
+  const msgs = after(log.msgs), end = Math.max(...msgs, ...after(log.tasks));
+  const first = Math.min(L.startedAt ?? Infinity, msgs.length ? msgs[0] : Infinity);
+  return {idle, keyed: L.keyAt !== null, settled: end - L.keyAt, started: first - L.keyAt};
 }"""
 _SLIDERS_JS = """() => [...document.querySelectorAll('[data-testid="stSlider"]')].map((el, dom) => {
   const box = el.getBoundingClientRect();
@@ -243,7 +249,31 @@ def visible_sliders(pg: Any) -> list[dict[str, Any]]:
     return [s for s in pg.evaluate(_SLIDERS_JS) if s["visible"]]
 
 
-def nudge(pg: Any, dom_index: int, key: str, timeout_s: float = TIMEOUT_S) -> tuple[float, float]:
+class RunLog:
+    """The runs a page's server has finished, from its websocket: ``script_finished``
+    messages (a page's or a fragment's run; not one cut short by a newer widget value)."""
+
+    def __init__(self, pg: Any) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self._msg, self.finished = ForwardMsg, 0
+        self._early = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
+        pg.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload: Any) -> None:
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        try:
+            m = self._msg.FromString(bytes(payload))
+        except Exception:
+            return
+        if m.WhichOneof("type") == "script_finished" and m.script_finished != self._early:
+            self.finished += 1
+
+
+def nudge(
+    pg: Any, runs: RunLog, dom_index: int, key: str, timeout_s: float = TIMEOUT_S
+) -> tuple[float, float]:
     """Press ``key`` on the thumb of the ``dom_index``-th ``stSlider``; (settled, started) in
     seconds from the key press. Raises TimeoutError when it does not settle."""
     thumb = (
@@ -254,15 +284,22 @@ def nudge(pg: Any, dom_index: int, key: str, timeout_s: float = TIMEOUT_S) -> tu
     )
     thumb.focus(timeout=timeout_s * 1000)
     pg.evaluate(_RESET_JS)
+    before = runs.finished
+    pressed = time.monotonic()
     pg.keyboard.press(key)
-    while True:
-        r = pg.evaluate(_SETTLE_JS, [START_S * 1000, timeout_s * 1000])
-        if "error" in r:
-            raise TimeoutError(r["error"])
-        time.sleep(QUIET_S)
-        chained = pg.evaluate("() => window.__latency.runs") != r["runs"]
-        if not chained and pg.evaluate(_STATE_JS) == "notRunning":
-            return round(r["settled"] / 1000, 4), round(r["started"] / 1000, 4)
+    while True:  # Playwright delivers websocket events only while it is called: poll with it
+        pg.wait_for_timeout(10)
+        waited = time.monotonic() - pressed
+        if runs.finished > before:
+            seen = runs.finished
+            pg.wait_for_timeout(QUIET_S * 1000)
+            r = pg.evaluate(_SETTLED_JS)
+            if runs.finished == seen and r["idle"]:
+                return round(r["settled"] / 1000, 4), round(r["started"] / 1000, 4)
+        elif waited > START_S and not math.isfinite(pg.evaluate(_SETTLED_JS)["started"]):
+            raise TimeoutError(f"no rerun within {START_S:.0f} s")
+        if waited > timeout_s:
+            raise TimeoutError(f"not settled after {timeout_s:.0f} s")
 
 
 def _page_errors(pg: Any) -> list[str]:
@@ -272,7 +309,7 @@ def _page_errors(pg: Any) -> list[str]:
 
 
 def measure_sliders(
-    pg: Any, repeats: int, max_sliders: int, timeout_s: float = TIMEOUT_S
+    pg: Any, runs: RunLog, repeats: int, max_sliders: int, timeout_s: float = TIMEOUT_S
 ) -> tuple[list[SliderTiming], list[str], list[str]]:
     """Nudge the visible sliders of a loaded page, one after the other, by their index in
     the visible list (re-read after every nudge: a nudge may add or remove sliders).
@@ -293,7 +330,8 @@ def measure_sliders(
         error = None
         for _ in range(repeats):
             try:
-                t, t0 = nudge(pg, s["dom"], "ArrowRight" if right else "ArrowLeft", timeout_s)
+                key = "ArrowRight" if right else "ArrowLeft"
+                t, t0 = nudge(pg, runs, s["dom"], key, timeout_s)
             except Exception as e:  # a hung or broken page: record it, go on
                 error = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
                 break
@@ -359,14 +397,16 @@ def measure_page(
     skipped: list[str] = []
     errors: list[str] = []
     try:
+        ctx.add_init_script(_INIT_JS)
         pg = ctx.new_page()
+        runs = RunLog(pg)
         t = time.perf_counter()
         pg.goto(f"{url}/{page}", timeout=timeout_s * 1000)
         wait_loaded(pg, timeout_s)
         load_s = time.perf_counter() - t
         errors += _page_errors(pg)
         pg.evaluate(_INSTALL_JS)
-        timings, skipped, more = measure_sliders(pg, repeats, max_sliders, timeout_s)
+        timings, skipped, more = measure_sliders(pg, runs, repeats, max_sliders, timeout_s)
         errors += [e for e in more if e not in errors]
     except Exception as e:  # the page did not load: record it, go on
         errors.append(f"{type(e).__name__}: {str(e).splitlines()[0][:200]}")
