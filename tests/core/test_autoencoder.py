@@ -19,16 +19,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/
 
 
 @pytest.fixture(scope="module")
-def tiny_ae():
-    return A.train(A.AEConfig.tiny("ae"), device="cpu")
-
-
-@pytest.fixture(scope="module")
-def tiny_vae():
-    return A.train(A.AEConfig.tiny("vae"), device="cpu")
-
-
-@pytest.fixture(scope="module")
 def linear_ae():
     return A.train(A.AEConfig(kind="linear", steps=400, lr=0.03), device="cpu")
 

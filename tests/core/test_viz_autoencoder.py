@@ -13,16 +13,6 @@ from viz import autoencoder as va
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/conftest.py
 
 
-@pytest.fixture(scope="module")
-def tiny_ae():
-    return A.train(A.AEConfig.tiny("ae"), device="cpu")
-
-
-@pytest.fixture(scope="module")
-def tiny_vae():
-    return A.train(A.AEConfig.tiny("vae"), device="cpu")
-
-
 def test_with_point_adds_the_point_and_leaves_the_cached_scatter_alone(tiny_ae):
     codes = va.latent_scatter(tiny_ae, "codes")
     before = pio.to_json(codes, validate=False)

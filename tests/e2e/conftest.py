@@ -8,6 +8,7 @@ Starts ``streamlit run app.py`` headless on a free loopback port, waits for
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -150,3 +151,15 @@ def assert_no_exception(page) -> None:
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
     assert page.get_by_text("Page not found").count() == 0, f"{page.url} did not resolve"
+
+
+def digit_one_png() -> bytes:
+    """A dark "1" on white paper, 60 x 40 pixels: an upload the CNN page accepts."""
+    import numpy as np
+    from PIL import Image
+
+    a = np.full((60, 40), 255, np.uint8)
+    a[8:52, 18:23] = 0
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()

@@ -2,23 +2,11 @@
 numbers and the test image's prediction further down (once), uploads (a bad file, then a good one) give a message or a prediction, never a
 trace, and the divergence preset keeps the plots."""
 
-import io
-
-import numpy as np
 import pytest
-from PIL import Image
 
-from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
+from tests.e2e.conftest import assert_no_exception, digit_one_png, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
-
-
-def _one() -> bytes:
-    a = np.full((60, 40), 255, np.uint8)
-    a[8:52, 18:23] = 0  # a dark "1" on white paper
-    buf = io.BytesIO()
-    Image.fromarray(a).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def test_cnn_upload_divergence_preset_and_stride(server, page):
@@ -58,7 +46,7 @@ def test_cnn_upload_divergence_preset_and_stride(server, page):
     alerts = page.locator('[data-testid="stAlert"]')
     assert alerts.filter(has_text="not an image").count() == 1
     assert alerts.filter(has_text="reads your digit as").count() == 0
-    upload.set_input_files({"name": "one.png", "mimeType": "image/png", "buffer": _one()})
+    upload.set_input_files({"name": "one.png", "mimeType": "image/png", "buffer": digit_one_png()})
     wait_idle(page, timeout_s=120)
     assert_no_exception(page)
     assert alerts.filter(has_text="reads your digit as").count() == 1

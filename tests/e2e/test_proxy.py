@@ -9,7 +9,6 @@ and every worker.
 
 from __future__ import annotations
 
-import io
 import os
 import random
 import shutil
@@ -24,12 +23,10 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import assert_no_exception, wait_idle
+from tests.e2e.conftest import assert_no_exception, digit_one_png, wait_idle
 from tools.loadtest import load_test
 
 pytestmark = pytest.mark.e2e
@@ -141,14 +138,6 @@ def test_a_page_renders_and_a_slider_reruns_through_the_proxy(proxy, page):
     assert page.locator(".js-plotly-plot").count() >= 1
 
 
-def _digit_one() -> bytes:
-    a = np.full((60, 40), 255, np.uint8)
-    a[8:52, 18:23] = 0  # a dark "1" on white paper
-    buf = io.BytesIO()
-    Image.fromarray(a).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def test_an_upload_reaches_the_worker_that_holds_its_session(proxy, page):
     """An upload goes to /_stcore/upload_file/<session>, which only the worker holding the
     session knows: the cookie must send it there, as it sends every other request."""
@@ -157,7 +146,7 @@ def test_an_upload_reaches_the_worker_that_holds_its_session(proxy, page):
     assert_no_exception(page)
     page.get_by_role("tab", name="Upload an image").click()
     upload = page.locator('[data-testid="stFileUploader"] input[type="file"]')
-    upload.set_input_files({"name": "one.png", "mimeType": "image/png", "buffer": _digit_one()})
+    upload.set_input_files({"name": "one.png", "mimeType": "image/png", "buffer": digit_one_png()})
     wait_idle(page, timeout_s=120)
     assert_no_exception(page)
     assert (
