@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from dl_core import device
 from ui import fast, params
 from ui.nav import ROOT, available
 
@@ -27,12 +26,6 @@ for spec in available():
     sections.setdefault(spec.section, []).append(page)
 
 nav = st.navigation(sections)
-
-info = device.info()
-with st.sidebar:
-    st.caption(
-        f"**Device:** {info.label}  \n**PyTorch** {info.torch_version} · **Streamlit** {st.__version__}"
-    )
 
 params.begin_run(nav.url_path)
 nav.run()

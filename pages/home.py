@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dl_core import device
+from dl_core import device, notation
 from ui.nav import available
 
 st.title("dl-math-lab")
@@ -55,10 +55,24 @@ st.caption(
     "The one formula behind every page: parameters θ move against the gradient of the loss L."
 )
 
-info = device.info()
-st.subheader("This machine")
-c1, c2, c3 = st.columns(3)
-c1.metric("Device", "CUDA GPU" if info.kind == "cuda" else "CPU", help=info.name)
-c2.metric("Torch threads", info.threads)
-c3.metric("PyTorch", info.torch_version)
-st.caption(f"{len(available()) - 1} topic pages available.")
+st.subheader("Notation")
+st.markdown(
+    "One symbol means one thing on every page. Indices: step $k$, layer $l$, time step $t$, "
+    "sample $i$. Every page's list of symbols is drawn from this table "
+    "(`dl_core/notation.py`)."
+)
+st.markdown(
+    "| symbol | meaning | introduced on |\n|---|---|---|\n"
+    + "\n".join(f"| {s.text} | {s.meaning} | {s.topic} |" for s in notation.SYMBOLS)
+)
+
+with st.expander("About this machine", icon=":material/memory:"):
+    info = device.info()
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Device", "CUDA GPU" if info.kind == "cuda" else "CPU", help=info.name)
+    c2.metric("Torch threads", info.threads)
+    c3.metric("PyTorch", info.torch_version)
+    st.caption(
+        f"{info.label} · Streamlit {st.__version__} · {len(available()) - 1} topic pages. "
+        "Each learner's session trains on one thread of the server's process."
+    )

@@ -220,12 +220,10 @@ def apply_preset(values: dict[str, Any]) -> None:
 
 
 def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
-    """The "Try this" row: one button per experiment (it sets the widgets, then the page
-    reruns with them) and, under it, what to look for. ``presets``: name -> (values, note)."""
-    st.subheader("Try this")
-    for col, (name, (values, note)) in zip(st.columns(len(presets)), presets.items(), strict=True):
-        col.button(name, on_click=apply_preset, args=(dict(values),), use_container_width=True)
-        col.caption(note)
+    """The "Try this" row (``ui.lesson.try_this``). ``presets``: name -> (values, note)."""
+    from ui import lesson  # lesson builds on this module
+
+    lesson.try_this(presets)
 
 
 def log_options(lo_exp: int, hi_exp: int) -> list[float]:

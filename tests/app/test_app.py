@@ -6,10 +6,21 @@ from tests.app.conftest import assert_ok, run_page
 from ui.nav import PAGES, available
 
 
-def test_router_runs_and_shows_the_device():
+def test_router_runs_and_the_sidebar_holds_no_machine_details():
     at = run_page("app.py")
     assert_ok(at)
-    assert any("Device:" in c.value for c in at.sidebar.caption)
+    assert not any("Device" in c.value or "PyTorch" in c.value for c in at.sidebar.caption)
+
+
+def test_home_shows_the_notation_table_and_the_machine():
+    from dl_core import notation
+
+    at = run_page("pages/home.py")
+    assert_ok(at)
+    table = next(m.value for m in at.markdown if m.value.startswith("| symbol"))
+    assert table.count("\n") == len(notation.SYMBOLS) + 1
+    assert "λ_min, λ_max" in table and "latent dimension" in table
+    assert any(m.label == "Torch threads" for m in at.metric)
 
 
 def test_home_page_explains_the_map():

@@ -1,0 +1,104 @@
+"""One notation for the whole app: a symbol means one thing on every page.
+
+Every page's symbol caption is drawn from ``SYMBOLS`` (``caption("theta", "eta")``) and Home
+shows the whole table. Conventions, as in Goodfellow et al., *Deep Learning*, where they
+choose one:
+
+- indices: step k (of an optimizer), layer l, time step t, sample i, unit j;
+- a layer computes the pre-activation a⁽ˡ⁾ = W⁽ˡ⁾ h⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and the activation
+  h⁽ˡ⁾ = φ(a⁽ˡ⁾), with h⁽⁰⁾ = x; z is only ever a latent code (autoencoder, VAE, GAN);
+- λ is only ever an eigenvalue (of the Hessian H, or of a matrix); a penalty's or weight
+  decay's strength is α; momentum's coefficient is β, and Adam's decay rates β₁, β₂;
+- L is only ever a loss; the curvatures of a quadratic are λ_min and λ_max (the
+  optimisation literature's μ and L), κ = λ_max/λ_min the condition number; μ is a mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Symbol:
+    key: str  # how code names it
+    latex: str  # in formulas
+    text: str  # in captions, chart labels and widgets (Unicode)
+    meaning: str
+    topic: str  # where it is introduced
+
+
+SYMBOLS: tuple[Symbol, ...] = (
+    # optimisation
+    Symbol("theta", r"\theta", "θ", "the parameters (every weight and bias)", "Gradient descent"),
+    Symbol("theta_star", r"\theta^*", "θ*", "the parameters at a minimum", "Gradient descent"),
+    Symbol("L", r"L", "L", "the loss (of a model, on its data)", "Gradient descent"),
+    Symbol("f", r"f", "f", "a function to minimise (a loss surface)", "Gradient descent"),
+    Symbol("grad", r"\nabla f", "∇f", "the gradient: the vector of partial derivatives", "Gradient descent"),
+    Symbol("eta", r"\eta", "η", "the learning rate (step size)", "Gradient descent"),
+    Symbol("k", r"k", "k", "the step number of an optimizer", "Gradient descent"),
+    Symbol("H", r"H", "H", "the Hessian: the matrix of second derivatives", "Gradient descent"),
+    Symbol("lambda", r"\lambda", "λ", "an eigenvalue (of the Hessian, or of a matrix)", "Gradient descent"),
+    Symbol("lambda_min", r"\lambda_{\min}, \lambda_{\max}", "λ_min, λ_max", "the smallest and largest eigenvalues of H: the flattest and steepest curvatures", "Gradient descent"),
+    Symbol("kappa", r"\kappa", "κ", "the condition number λ_max/λ_min", "Gradient descent"),
+    Symbol("mu", r"\mu", "μ", "a mean (of a batch, of a distribution)", "Math toolkit"),
+    Symbol("beta", r"\beta", "β", "momentum's coefficient (the share of the last step kept)", "Gradient descent"),
+    Symbol("v", r"v", "v", "the velocity: momentum's running sum of gradients", "Gradient descent"),
+    Symbol("beta1", r"\beta_1", "β₁", "Adam's decay rate of the gradient's mean", "Gradient descent"),
+    Symbol("beta2", r"\beta_2", "β₂", "Adam's decay rate of the squared gradient's mean", "Gradient descent"),
+    Symbol("m_hat", r"\hat m, \hat v", "m̂, v̂", "Adam's bias-corrected first and second moments", "Gradient descent"),
+    Symbol("epsilon", r"\epsilon", "ε", "a small constant against division by zero; a finite-difference step", "Gradient descent"),
+    Symbol("alpha", r"\alpha", "α", "the strength of a penalty or of weight decay", "Regularisation"),
+    # models and data
+    Symbol("x", r"x", "x", "an input (a point, an image, a sequence element)", "Regression"),
+    Symbol("y", r"y", "y", "a target (label or value)", "Regression"),
+    Symbol("y_hat", r"\hat y", "ŷ", "the model's prediction", "Regression"),
+    Symbol("w", r"w", "w", "a weight (w₁ x₁ + … in a linear model)", "Regression"),
+    Symbol("b", r"b", "b", "a bias", "Regression"),
+    Symbol("i", r"i", "i", "the index of a sample, 1 … n", "Regression"),
+    Symbol("n", r"n", "n", "the number of samples", "Regression"),
+    Symbol("B", r"B", "B", "a mini-batch (and its size |B|)", "Regression"),
+    Symbol("sigma_fn", r"\sigma", "σ", "σ(·), a function: the logistic sigmoid 1/(1 + e⁻ˢ); σ, a number: a standard deviation", "Regression"),
+    # networks
+    Symbol("l", r"l", "l", "the index of a layer, 1 … depth", "Backpropagation"),
+    Symbol("W", r"W^{(l)}", "W⁽ˡ⁾", "layer l's weight matrix (rows: its units, columns: its inputs, as torch.nn.Linear)", "Backpropagation"),
+    Symbol("b_l", r"b^{(l)}", "b⁽ˡ⁾", "layer l's bias vector", "Backpropagation"),
+    Symbol("a", r"a^{(l)}", "a⁽ˡ⁾", "layer l's pre-activation W⁽ˡ⁾ h⁽ˡ⁻¹⁾ + b⁽ˡ⁾", "Backpropagation"),
+    Symbol("h", r"h^{(l)}", "h⁽ˡ⁾", "layer l's activation φ(a⁽ˡ⁾), with h⁽⁰⁾ = x", "Backpropagation"),
+    Symbol("phi", r"\varphi", "φ", "an activation function (ReLU, tanh, sigmoid)", "Backpropagation"),
+    Symbol("delta", r"\delta^{(l)}", "δ⁽ˡ⁾", "the error signal ∂L/∂a⁽ˡ⁾ carried backward", "Backpropagation"),
+    Symbol("p", r"p", "p", "the dropout probability (of zeroing a unit); a distribution is p with a subscript, p_data, p_g", "Playground"),
+    Symbol("gamma_bn", r"\gamma, \beta_{\mathrm{BN}}", "γ, β_BN", "batch norm's learned scale and shift", "Playground"),
+    Symbol("mu_B", r"\mu_B, \sigma_B^2", "μ_B, σ_B²", "batch norm's batch mean and variance (training)", "Playground"),
+    Symbol("K", r"K", "K", "a convolution kernel (filter)", "CNN"),
+    Symbol("t", r"t", "t", "the time step of a sequence, 1 … T", "RNN"),
+    Symbol("h_t", r"h_t", "hₜ", "the hidden state at time t", "RNN"),
+    Symbol("c_t", r"c_t", "cₜ", "the LSTM's cell state at time t", "RNN"),
+    Symbol("gates", r"i_t, f_t, o_t", "iₜ, fₜ, oₜ", "the LSTM's input, forget and output gates", "RNN"),
+    Symbol("z", r"z", "z", "a latent code (autoencoder, VAE, the GAN's noise)", "Autoencoder"),
+    Symbol("d_z", r"d_z", "d_z", "the latent dimension (the size of z)", "Autoencoder"),
+    Symbol("mu_z", r"\mu_\phi(x), \sigma_\phi(x)", "μ(x), σ(x)", "the VAE encoder's mean and standard deviation of q(z|x)", "Autoencoder"),
+    Symbol("KL", r"D_{\mathrm{KL}}", "D_KL", "the Kullback-Leibler divergence", "Autoencoder"),
+    Symbol("G", r"G", "G", "the GAN's generator", "GAN"),
+    Symbol("D", r"D", "D", "the GAN's discriminator; D* the optimal one", "GAN"),
+    Symbol("JS", r"\mathrm{JS}", "JS", "the Jensen-Shannon divergence", "GAN"),
+)  # fmt: skip
+
+BY_KEY: dict[str, Symbol] = {s.key: s for s in SYMBOLS}
+
+
+def _check() -> None:
+    assert len(BY_KEY) == len(SYMBOLS), "two symbols share a key"
+
+
+_check()
+
+
+def caption(*keys: str, **meanings: str) -> str:
+    """ "θ: the parameters; η: the learning rate" for the keys given, in order. A keyword
+    gives a page's concrete reading of a symbol (``theta="a point (x, y)"``); it must name a
+    key of the table, so a page cannot invent a symbol."""
+    unknown = [k for k in (*keys, *meanings) if k not in BY_KEY]
+    if unknown:
+        raise KeyError(f"not in the notation table: {unknown}")
+    order = list(keys) + [k for k in meanings if k not in keys]
+    return "; ".join(f"{BY_KEY[k].text}: {meanings.get(k, BY_KEY[k].meaning)}" for k in order) + "."

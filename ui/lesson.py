@@ -1,0 +1,91 @@
+"""The lesson layout, the one way every page is laid out.
+
+At 1400 x 900 the first screen holds the lesson: the idea in two sentences, the key
+formula, the "Try this" row, one live chart and the settings that matter most (in the
+sidebar). The rest of the page goes into tabs below, one section per tab with its own
+heading, rendered only while open::
+
+    lesson.header("Gradient descent", IDEA, r"\\theta_k = ...", notation.caption("theta", "eta"))
+    lesson.try_this(presets)
+    ...  # the live chart
+    tabs = lesson.tabs(["The learning rate", "Step by step", "Under the hood"])
+    if tab := tabs.open("The learning rate"):
+        with tab:
+            ...
+
+A page has one set of tabs; its key is ``TABS_KEY``, so a test opens a tab with
+``at.session_state[lesson.TABS_KEY] = "Step by step"`` and the browser by clicking it. A
+tab's view sliders still rerun only their ``fast.section``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from ui import params
+
+TABS_KEY = "tabs"
+TRY_THIS_KEY = "try_this"
+# The preset whose values the widgets hold now, for the note under the "Try this" row.
+_PRESET_KEY = "_try_this_applied"
+
+
+def header(title: str, idea: str, formula: str | Sequence[str] = (), symbols: str = "") -> None:
+    """The page's title, its idea in one or two sentences, its key formula(s) and the
+    caption naming the formula's symbols (from ``dl_core.notation.caption``)."""
+    st.title(title)
+    st.markdown(idea)
+    for line in [formula] if isinstance(formula, str) else formula:
+        st.latex(line)
+    if symbols:
+        st.caption(symbols)
+
+
+def _apply(name: str, values: dict[str, Any]) -> None:
+    params.apply_preset(values)
+    st.session_state[_PRESET_KEY] = name
+
+
+def _still_set(values: dict[str, Any]) -> bool:
+    """Whether the widgets still hold the preset's values (the learner has not moved one)."""
+    state = st.session_state
+    return all(k in state and state[k] == v for k, v in values.items())
+
+
+def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
+    """The "Try this" row, compact enough for the first screen: one button per experiment
+    (its note is the button's tooltip). After a press, the note of what to look for stands
+    under the row for as long as the widgets hold that experiment's values.
+    ``presets``: name -> (values, note)."""
+    row = st.container(key=TRY_THIS_KEY)  # CSS class st-key-try_this: the e2e test finds it
+    cols = row.columns([1.1] + [3] * len(presets), vertical_alignment="center")
+    cols[0].markdown("**Try this:**")
+    for col, (name, (values, note)) in zip(cols[1:], presets.items(), strict=True):
+        col.button(
+            name, on_click=_apply, args=(name, dict(values)), help=note, use_container_width=True
+        )
+    applied = st.session_state.get(_PRESET_KEY)
+    if applied in presets and _still_set(presets[applied][0]):
+        row.info(f"**{applied}.** {presets[applied][1]}", icon=":material/science:")
+
+
+class Tabs:
+    """The page's sections below the first screen; only the open one runs."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        containers = st.tabs(self.names, key=TABS_KEY, on_change="rerun")
+        self._tabs = dict(zip(self.names, containers, strict=True))
+
+    def open(self, name: str):
+        """The tab's container while it is the selected one, else ``None``."""
+        tab = self._tabs[name]  # KeyError for a name that is not a tab: a typo in the page
+        return tab if tab.open is not False else None
+
+
+def tabs(names: Sequence[str]) -> Tabs:
+    """The page's tabs (one set per page)."""
+    return Tabs(names)
