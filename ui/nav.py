@@ -22,10 +22,12 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Home", ":material/home:", "Start", "home"),
+    PageSpec("pages/math_toolkit.py", "Math toolkit", ":material/calculate:", "Foundations", "math_toolkit"),
     PageSpec("pages/gradient_descent.py", "Gradient descent & optimizers", ":material/trending_down:", "Foundations", "gradient_descent"),
     PageSpec("pages/regression.py", "Regression by gradient descent", ":material/scatter_plot:", "Foundations", "regression"),
     PageSpec("pages/backprop.py", "Backpropagation", ":material/account_tree:", "Foundations", "backprop"),
     PageSpec("pages/playground.py", "Neural-network playground", ":material/hub:", "Architectures", "playground"),
+    PageSpec("pages/regularisation.py", "Regularisation & normalisation", ":material/tune:", "Architectures", "regularisation"),
     PageSpec("pages/cnn.py", "Convolutional networks", ":material/grid_on:", "Architectures", "cnn"),
     PageSpec("pages/rnn.py", "Recurrent networks", ":material/replay:", "Architectures", "rnn"),
     PageSpec("pages/autoencoder.py", "Autoencoders & VAE", ":material/compress:", "Generative models", "autoencoder"),

@@ -6,9 +6,13 @@ import math
 from collections.abc import Sequence
 
 
-def num(x: float, digits: int = 4) -> str:
-    """A number for LaTeX: 4 significant digits, scientific as a x 10^k."""
+def num(x: float, digits: int = 4, zero: float = 0.0) -> str:
+    """A number for LaTeX: 4 significant digits, scientific as a x 10^k. ``zero``: below
+    this magnitude the value is round-off of an exact 0 and prints as 0 (for a quantity
+    that is 0 in exact arithmetic, such as V(D*, G) + log 4 at the optimum)."""
     x = float(x)
+    if abs(x) < zero:
+        return "0"
     if math.isnan(x):
         return r"\text{NaN}"
     if math.isinf(x):
@@ -47,3 +51,13 @@ def vec(v: Sequence[float], digits: int = 4) -> str:
 def mat(M: Sequence[Sequence[float]], digits: int = 3) -> str:
     rows = [" & ".join(num(x, digits) for x in row) for row in M]
     return r"\begin{pmatrix}" + r"\\ ".join(rows) + r"\end{pmatrix}"
+
+
+def plain(x: float, digits: int = 4, zero: float = 0.0) -> str:
+    """The same number as ``num`` with the same digits, for plain text (captions, metrics,
+    chart labels): a value reads the same in a formula and beside it."""
+    s = num(x, digits, zero)
+    if r"\times 10^{" in s:
+        mant, exp = s.split(r"\times 10^{")
+        return f"{mant}e{exp.rstrip('}')}"
+    return {r"\text{NaN}": "NaN", r"\infty": "inf", r"-\infty": "-inf"}.get(s, s)

@@ -25,14 +25,16 @@ import plotly.io as pio
 
 # Colour-blind-safe (Okabe-Ito), one per optimizer / series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+# One colour per optimizer, and never two oranges on one chart: the default race (SGD,
+# momentum, Adam) is blue, orange and green. Dashes tell the adaptive family apart too.
 OPTIMIZER_COLORS = {
-    "sgd": "#0072B2",
-    "momentum": "#E69F00",
-    "nesterov": "#009E73",
-    "adagrad": "#CC79A7",
-    "rmsprop": "#56B4E9",
-    "adam": "#D55E00",
-    "adamw": "#000000",
+    "sgd": "#0072B2",  # blue
+    "momentum": "#E69F00",  # orange
+    "nesterov": "#CC79A7",  # pink
+    "adagrad": "#56B4E9",  # sky blue
+    "rmsprop": "#D55E00",  # vermillion
+    "adam": "#009E73",  # green
+    "adamw": "#000000",  # black
 }
 
 
