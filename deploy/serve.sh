@@ -112,6 +112,14 @@ EOF
 STREAMLIT_SERVER_COOKIE_SECRET="${STREAMLIT_SERVER_COOKIE_SECRET:-$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')}"
 export STREAMLIT_SERVER_COOKIE_SECRET
 
+# Each worker trains at most cores/workers models at once (one thread each), first come,
+# first served (ui/live.py), so the first learners of a class finish first.
+if [ "$workers" -gt 0 ] && [ -z "${DLML_TRAINING_SLOTS:-}" ]; then
+  cores="$(nproc 2>/dev/null || echo 2)"
+  DLML_TRAINING_SLOTS=$(( cores / workers > 0 ? cores / workers : 1 ))
+  export DLML_TRAINING_SLOTS
+fi
+
 : > "$run_dir/workers"
 cd "$ROOT"
 for ((i = 0; i < workers; i++)); do

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Generic, TypeVar
@@ -138,3 +139,67 @@ class ResultCache(Generic[C, R]):
             with self._lock:
                 self._running.pop(cfg, None)
             done.set()
+
+
+def slots_from_env(default: int | None = None) -> int:
+    """How many trainings this process runs at once: ``$DLML_TRAINING_SLOTS``, else one per
+    core (each session trains on one thread). ``deploy/serve.sh`` sets it to cores/workers."""
+    raw = os.environ.get("DLML_TRAINING_SLOTS", "")
+    n = int(raw) if raw.isdigit() else (default or os.cpu_count() or 1)
+    return max(1, n)
+
+
+class TrainingSlots:
+    """At most ``n`` trainings at once in this process, first come, first served.
+
+    Thirty learners who each start a training at the same moment on a 2-core machine all
+    finish at about the end when they share the cores (their threads interleave); with two
+    slots the first two finish after one training's time, the next two after two, and the
+    last no later than before. Waiting is polite: ``waiting(ahead)`` is called every
+    ``poll_s`` seconds with the number of trainings ahead (a caller may raise there to give
+    up its place, e.g. a Streamlit rerun)."""
+
+    def __init__(self, n: int) -> None:
+        if n < 1:
+            raise ValueError("a process needs at least one training slot")
+        self.n = n
+        self._cond = threading.Condition()
+        self._queue: deque[object] = deque()
+        self.running = 0
+
+    @contextmanager
+    def slot(self, waiting: Callable[[int], None] | None = None, poll_s: float = 0.2):
+        ticket = object()
+        with self._cond:
+            self._queue.append(ticket)
+        try:
+            while True:
+                with self._cond:
+                    if self._queue[0] is ticket and self.running < self.n:
+                        self._queue.popleft()
+                        self.running += 1
+                        self._cond.notify_all()  # the next in line may fit too
+                        break
+                    self._cond.wait(poll_s)
+                    if self._queue[0] is ticket and self.running < self.n:
+                        continue
+                    ahead = self._queue.index(ticket) + self.running
+                if waiting is not None:
+                    waiting(ahead)
+        except BaseException:
+            with self._cond:
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+                self._cond.notify_all()
+            raise
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.running -= 1
+                self._cond.notify_all()
+
+    @property
+    def queued(self) -> int:
+        with self._cond:
+            return len(self._queue)

@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 import plotly.graph_objects as go
 import streamlit as st
 
-from dl_core.training import ResultCache
+from dl_core.training import ResultCache, TrainingSlots, slots_from_env
 
 R = TypeVar("R")
+# One per process: every page's trainings share the cores first come, first served.
+SLOTS = TrainingSlots(slots_from_env())
 View = Callable[..., tuple[float, str, go.Figure]]  # on_step's arguments -> (done, caption, chart)
 
 
@@ -52,6 +54,17 @@ def train_live(
     def waiting() -> None:  # a Streamlit call, so a newer widget value can stop the wait
         widgets()[0].progress(0.0, text=f"Another session is training this {label}; waiting …")
 
-    res = store.get_or_train(cfg, lambda c: train(c, on_step=on_step), waiting)
+    def queued(ahead: int) -> None:
+        widgets()[0].progress(
+            0.0, text=f"Waiting for a free core: {ahead} training{'s' * (ahead != 1)} ahead of this {label} …"
+        )  # fmt: skip
+
+    def train_in_slot(c):
+        nonlocal start
+        with SLOTS.slot(queued):
+            start = time.perf_counter()  # the live chart's delay counts from the slot
+            return train(c, on_step=on_step)
+
+    res = store.get_or_train(cfg, train_in_slot, waiting)
     box.empty()
     return res

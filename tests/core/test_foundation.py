@@ -107,3 +107,63 @@ def test_one_thread_runs_the_block_on_one_thread_and_restores_the_count():
         pass
     assert torch.get_num_threads() == 1
     torch.set_num_threads(2)
+
+
+def test_training_slots_serve_first_come_first_served_and_bound_concurrency():
+    import threading
+    import time
+
+    from dl_core.training import TrainingSlots
+
+    slots = TrainingSlots(2)
+    order, peak, lock = [], [0], threading.Lock()
+    waits: dict[int, list[int]] = {}
+
+    def learner(i: int) -> None:
+        with slots.slot(lambda ahead: waits.setdefault(i, []).append(ahead), poll_s=0.01):
+            with lock:
+                order.append(i)
+                peak[0] = max(peak[0], slots.running)
+            time.sleep(0.05)
+
+    threads = []
+    for i in range(6):
+        threads.append(threading.Thread(target=learner, args=(i,)))
+        threads[-1].start()
+        time.sleep(0.005)  # arrive in order 0, 1, 2, ...
+    for t in threads:
+        t.join(5)
+    assert order == list(range(6))
+    assert peak[0] == 2 and slots.running == 0 and slots.queued == 0
+    assert max(waits[5]) >= 3  # the last learner was told how many trainings were ahead
+
+
+def test_a_learner_who_gives_up_waiting_leaves_the_queue():
+    import threading
+
+    import pytest
+
+    from dl_core.training import TrainingSlots
+
+    slots = TrainingSlots(1)
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with slots.slot():
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(5)
+
+    def give_up(ahead: int) -> None:
+        raise KeyboardInterrupt  # as a Streamlit rerun interrupts a waiting script
+
+    with pytest.raises(KeyboardInterrupt), slots.slot(give_up, poll_s=0.01):
+        pass
+    assert slots.queued == 0
+    release.set()
+    t.join(5)
+    with slots.slot():  # the slot is free again
+        assert slots.running == 1
