@@ -61,6 +61,10 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol("beta2", r"\beta_2", "β₂", "Adam's decay rate of the squared gradient's mean", "Gradient descent"),
     Symbol("m_hat", r"\hat m, \hat v", "m̂, v̂", "Adam's bias-corrected first and second moments", "Gradient descent"),
     Symbol("epsilon", r"\epsilon", "ε", "a small constant against division by zero; a finite-difference step", "Gradient descent"),
+    Symbol("s_sq", r"s, \hat s", "s, ŝ", "the running mean of squared gradients (RMSProp, Adam; the Adam paper's v, renamed as v is the velocity)", "Gradient descent"),
+    Symbol("rho", r"\rho", "ρ", "RMSProp's decay rate of the squared gradient's mean (torch's alpha)", "Gradient descent"),
+    Symbol("e_k", r"e_k", "eₖ", "the error θₖ − θ* after step k", "Gradient descent"),
+    Symbol("M_lambda", r"M_\lambda", "M_λ", "momentum's 2×2 iteration matrix along the eigenvector of λ", "Gradient descent"),
     Symbol("alpha", r"\alpha", "α", "the strength of a penalty or of weight decay", "Regularisation"),
     # models and data
     Symbol("x", r"x", "x", "an input (a point, an image, a sequence element)", "Regression"),
