@@ -14,6 +14,10 @@ st.set_page_config(page_title="dl-math-lab", page_icon=":material/functions:", l
 # training CNN, RNN and VAE defaults at once took 42 s on 2 threads, 3.7 s on 1).
 torch.set_num_threads(1)
 
+# Less empty space above the title: at 1400 x 900 the lesson's first screen needs it. A
+# style-only st.html takes no room on the page.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+
 sections: dict[str, list[st.Page]] = {}
 for spec in available():
     page = st.Page(
