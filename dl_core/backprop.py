@@ -1,16 +1,17 @@
 """Backpropagation written out by hand, and checked three ways.
 
-A fully connected network with layers l = 1..L computes, for an input a^(0) = x,
+In the app's notation (``dl_core.notation``), a fully connected network with layers
+l = 1..n computes, for an input h^(0) = x,
 
-    z^(l) = a^(l-1) W^(l)T + b^(l)          (pre-activation)
-    a^(l) = f(z^(l))   for hidden layers,   a^(L) = z^(L) (the logits)
+    a^(l) = h^(l-1) W^(l)T + b^(l)          (pre-activation; rows are samples)
+    h^(l) = phi(a^(l))   for hidden layers,   h^(n) = a^(n) (the logits)
 
-and the loss L(z^(L), y). The backward pass applies the chain rule layer by
-layer, from the loss back to the input:
+and the loss L(a^(n), y). The backward pass applies the chain rule layer by
+layer, from the loss back to the input, with delta^(l) = dL/da^(l):
 
-    dL/dz^(l) = dL/da^(l) * f'(z^(l))      (element-wise)
-    dL/dW^(l) = dL/dz^(l)T a^(l-1)          dL/db^(l) = sum over the batch of dL/dz^(l)
-    dL/da^(l-1) = dL/dz^(l) W^(l)
+    delta^(l) = dL/dh^(l) * phi'(a^(l))     (element-wise)
+    dL/dW^(l) = delta^(l)T h^(l-1)          dL/db^(l) = sum over the batch of delta^(l)
+    dL/dh^(l-1) = delta^(l) W^(l)
 
 Everything here is plain tensor code (``forward``, ``backward``, the
 activations and their derivatives, the losses and their gradients with respect
@@ -51,9 +52,9 @@ ACTIVATION_LABELS = {
     "softplus": "softplus",
 }
 LOSSES = ("mse", "bce", "softmax_ce")
-LOSS_LABELS = {
+LOSS_LABELS = {  # short: the sidebar's menu cuts off longer labels
     "mse": "mean squared error",
-    "bce": "binary cross-entropy (sigmoid output)",
+    "bce": "sigmoid + binary CE",
     "softmax_ce": "softmax + cross-entropy",
 }
 INITS = ("zero", "small", "xavier", "he", "large")
@@ -65,10 +66,11 @@ INIT_LABELS = {
     "large": "large (σ = 1)",
 }
 ARCHITECTURES = {"2-2-1": (2,), "2-3-1": (3,), "2-3-2-1": (3, 2)}  # name -> hidden widths
-LEAKY_SLOPE = 0.01  # leaky ReLU's slope for z < 0 (torch's default)
-SATURATION = 0.05  # |f'(z)| below this counts as saturated: the gradient barely passes
+LEAKY_SLOPE = 0.01  # leaky ReLU's slope for a < 0 (torch's default)
+SATURATION = 0.05  # |phi'(a)| below this counts as saturated: the gradient barely passes
 REL_ERROR_FLOOR = 1e-12  # relative errors divide by max(|a|, |b|, this)
 GOOD_REL_ERROR = 1e-6  # a float64 gradient check should agree at least this well
+TINY_GRADIENT = 1e-6  # every layer's gradient norm below this: nothing learns
 SMALL_STD = 0.01  # the "small normal" initialisation
 MAX_DEPTH = 50  # hidden layers of the deep MLP
 MAX_WIDTH = 128  # units per hidden layer of the deep MLP
@@ -106,7 +108,7 @@ def _softplus(z: torch.Tensor) -> torch.Tensor:
 
 
 def activation(name: str, z: torch.Tensor) -> torch.Tensor:
-    """f(z), element-wise."""
+    """phi(z), element-wise (z: any tensor, on the page the pre-activation a)."""
     if name == "sigmoid":
         return _sigmoid(z)
     if name == "tanh":
@@ -123,7 +125,7 @@ def activation(name: str, z: torch.Tensor) -> torch.Tensor:
 
 
 def activation_derivative(name: str, z: torch.Tensor) -> torch.Tensor:
-    """f'(z), element-wise. At ReLU's kink (z = 0) we use 0, like PyTorch."""
+    """phi'(z), element-wise. At ReLU's kink (z = 0) we use 0, like PyTorch."""
     if name == "sigmoid":
         s = _sigmoid(z)
         return s * (1 - s)
@@ -153,29 +155,32 @@ def torch_activation(name: str) -> torch.nn.Module:
     }[name]
 
 
-ACTIVATION_FORMULAS = {  # LaTeX of f(z) and f'(z)
-    "sigmoid": (r"\sigma(z) = \frac{1}{1+e^{-z}}", r"\sigma'(z) = \sigma(z)\,(1-\sigma(z))"),
-    "tanh": (r"\tanh z = \frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}", r"\tanh' z = 1 - \tanh^2 z"),
-    "relu": (r"\mathrm{ReLU}(z) = \max(0, z)", r"\mathrm{ReLU}'(z) = [z > 0]"),
+ACTIVATION_FORMULAS = {  # LaTeX of phi(a) and phi'(a), a the pre-activation
+    "sigmoid": (r"\sigma(a) = \frac{1}{1+e^{-a}}", r"\sigma'(a) = \sigma(a)\,(1-\sigma(a))"),
+    "tanh": (r"\tanh a = \frac{e^{a}-e^{-a}}{e^{a}+e^{-a}}", r"\tanh' a = 1 - \tanh^2 a"),
+    "relu": (r"\mathrm{ReLU}(a) = \max(0, a)", r"\mathrm{ReLU}'(a) = [a > 0]"),
     "leaky_relu": (
-        r"f(z) = \begin{cases} z & z > 0\\ 0.01\,z & z \le 0\end{cases}",
-        r"f'(z) = \begin{cases} 1 & z > 0\\ 0.01 & z \le 0\end{cases}",
+        r"\varphi(a) = \begin{cases} a & a > 0\\ 0.01\,a & a \le 0\end{cases}",
+        r"\varphi'(a) = \begin{cases} 1 & a > 0\\ 0.01 & a \le 0\end{cases}",
     ),
-    "gelu": (r"\mathrm{GELU}(z) = z\,\Phi(z)", r"\mathrm{GELU}'(z) = \Phi(z) + z\,\varphi(z)"),
-    "softplus": (r"\mathrm{softplus}(z) = \log(1 + e^{z})", r"\mathrm{softplus}'(z) = \sigma(z)"),
+    "gelu": (
+        r"\mathrm{GELU}(a) = a\,\Phi(a),\quad \Phi: \text{the standard normal CDF}",
+        r"\mathrm{GELU}'(a) = \Phi(a) + a\,\frac{e^{-a^2/2}}{\sqrt{2\pi}}",
+    ),
+    "softplus": (r"\mathrm{softplus}(a) = \log(1 + e^{a})", r"\mathrm{softplus}'(a) = \sigma(a)"),
 }
 
 
 @dataclass(frozen=True)
 class ActivationCurve:
-    z: np.ndarray  # (n,) grid
-    f: np.ndarray  # (n,) f(z)
-    df: np.ndarray  # (n,) f'(z), hand-written
-    saturated: np.ndarray  # (n,) bool: |f'(z)| < SATURATION
+    a: np.ndarray  # (n,) grid of pre-activations
+    f: np.ndarray  # (n,) phi(a)
+    df: np.ndarray  # (n,) phi'(a), hand-written
+    saturated: np.ndarray  # (n,) bool: |phi'(a)| < SATURATION
 
 
 def activation_curve(name: str, lo: float = -6.0, hi: float = 6.0, n: int = 241) -> ActivationCurve:
-    """f and f' on a grid, with the saturated region marked."""
+    """phi and phi' on a grid, with the saturated region marked."""
     check_choice("activation", name, ACTIVATIONS)
     with torch.no_grad():
         z = torch.linspace(lo, hi, n, dtype=torch.float64)  # (n,)
@@ -228,46 +233,46 @@ def torch_loss(loss: str, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor
     return torch.nn.CrossEntropyLoss()(logits, y.argmax(dim=-1))
 
 
-LOSS_FORMULAS = {  # LaTeX of L and of dL/dz for one example
-    "mse": (r"L = \frac1K\sum_k (\hat y_k - y_k)^2", r"\frac{\partial L}{\partial z_k} = \frac2K(\hat y_k - y_k),\quad \hat y = z"),
-    "bce": (r"L = -\big[y\log p + (1-y)\log(1-p)\big],\quad p = \sigma(z)", r"\frac{\partial L}{\partial z} = p - y"),
-    "softmax_ce": (r"L = -\sum_k y_k \log p_k,\quad p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}", r"\frac{\partial L}{\partial z_k} = p_k - y_k"),
+LOSS_FORMULAS = {  # LaTeX of L and of dL/da for one example, a the logits
+    "mse": (r"L = \frac1K\sum_k (\hat y_k - y_k)^2,\quad \hat y = a", r"\frac{\partial L}{\partial a_k} = \frac2K(\hat y_k - y_k)"),
+    "bce": (r"L = -\big[y\log \hat y + (1-y)\log(1-\hat y)\big],\quad \hat y = \sigma(a)", r"\frac{\partial L}{\partial a} = \hat y - y"),
+    "softmax_ce": (r"L = -\sum_k y_k \log \hat y_k,\quad \hat y_k = \frac{e^{a_k}}{\sum_j e^{a_j}}", r"\frac{\partial L}{\partial a_k} = \hat y_k - y_k"),
 }  # fmt: skip
 
 
 @dataclass(frozen=True)
 class LossStep:
     loss: str
-    z: np.ndarray  # (K,) logits
+    a: np.ndarray  # (K,) logits (the output layer's pre-activation)
     y: np.ndarray  # (K,) target (one-hot for CE)
-    y_hat: np.ndarray  # (K,) prediction: z, sigma(z) or softmax(z)
+    y_hat: np.ndarray  # (K,) prediction: a, sigma(a) or softmax(a)
     L: float
-    dL_dz: np.ndarray  # (K,) hand-written gradient
-    dL_dz_autograd: np.ndarray  # (K,) the same from torch.nn loss + autograd
+    delta: np.ndarray  # (K,) dL/da, hand-written
+    delta_autograd: np.ndarray  # (K,) the same from torch.nn loss + autograd
 
 
-def loss_step(loss: str, z: torch.Tensor | list[float], y: torch.Tensor | list[float]) -> LossStep:
-    """The loss of one example, its gradient by hand and by autograd."""
+def loss_step(loss: str, a: torch.Tensor | list[float], y: torch.Tensor | list[float]) -> LossStep:
+    """The loss of one example with logits ``a``, its gradient by hand and by autograd."""
     check_choice("loss", loss, LOSSES)
-    z = torch.as_tensor(z, dtype=torch.float64).reshape(1, -1)  # (1, K)
+    a = torch.as_tensor(a, dtype=torch.float64).reshape(1, -1)  # (1, K)
     y = torch.as_tensor(y, dtype=torch.float64).reshape(1, -1)  # (1, K)
     with torch.no_grad():
-        L, y_hat, g = loss_and_grad(loss, z, y)
+        L, y_hat, g = loss_and_grad(loss, a, y)
     with torch.enable_grad():
-        zr = z.clone().requires_grad_(True)
-        (g_ref,) = torch.autograd.grad(torch_loss(loss, zr, y), zr)
-    return LossStep(loss, z[0].numpy(), y[0].numpy(), y_hat[0].numpy(), float(L), g[0].numpy(),
+        ar = a.clone().requires_grad_(True)
+        (g_ref,) = torch.autograd.grad(torch_loss(loss, ar, y), ar)
+    return LossStep(loss, a[0].numpy(), y[0].numpy(), y_hat[0].numpy(), float(L), g[0].numpy(),
                     g_ref[0].numpy())  # fmt: skip
 
 
-def loss_curve(loss: str, y: np.ndarray, z_other: np.ndarray, lo: float = -6.0, hi: float = 6.0,
+def loss_curve(loss: str, y: np.ndarray, a_other: np.ndarray, lo: float = -6.0, hi: float = 6.0,
                n: int = 121) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """L and dL/dz_1 as the first logit z_1 sweeps [lo, hi], the other logits fixed.
+    """L and dL/da_1 as the first logit a_1 sweeps [lo, hi], the other logits fixed.
 
-    Returns (z_1 grid (n,), L (n,), dL/dz_1 (n,))."""
+    Returns (a_1 grid (n,), L (n,), dL/da_1 (n,))."""
     with torch.no_grad():
         grid = torch.linspace(lo, hi, n, dtype=torch.float64)  # (n,)
-        z = torch.as_tensor(z_other, dtype=torch.float64).repeat(n, 1)  # (n, K)
+        z = torch.as_tensor(a_other, dtype=torch.float64).repeat(n, 1)  # (n, K)
         z[:, 0] = grid
         yy = torch.as_tensor(y, dtype=torch.float64).repeat(n, 1)  # (n, K)
         # one example per row: undo the batch mean (x n) to get per-example numbers
@@ -324,26 +329,26 @@ class Params:
 
 @dataclass(frozen=True)
 class Forward:
-    z: tuple[torch.Tensor, ...]  # z[l]: (B, n_{l+1}) pre-activations; z[-1] are the logits
-    a: tuple[torch.Tensor, ...]  # a[0] = x (B, n_0); a[l+1] = f(z[l]); a[-1] = z[-1]
+    a: tuple[torch.Tensor, ...]  # a[l]: (B, n_{l+1}) pre-activations; a[-1] are the logits
+    h: tuple[torch.Tensor, ...]  # h[0] = x (B, n_0); h[l+1] = phi(a[l]); h[-1] = a[-1]
 
 
 def forward(p: Params, x: torch.Tensor, act: str) -> Forward:
-    """Every z and a of the network for inputs x (B, n_0)."""
-    zs, acts = [], [x]
+    """Every pre-activation a and activation h of the network for inputs x (B, n_0)."""
+    pre, hs = [], [x]
     last = len(p.W) - 1
     for layer, (W, b) in enumerate(zip(p.W, p.b)):
-        z = acts[-1] @ W.T + b  # (B, n_out)
-        zs.append(z)
-        acts.append(z if layer == last else activation(act, z))  # the output layer is linear
-    return Forward(tuple(zs), tuple(acts))
+        a = hs[-1] @ W.T + b  # (B, n_out)
+        pre.append(a)
+        hs.append(a if layer == last else activation(act, a))  # the output layer is linear
+    return Forward(tuple(pre), tuple(hs))
 
 
 @dataclass(frozen=True)
 class Backward:
-    dL_da: tuple[torch.Tensor, ...]  # per layer (B, n_out): gradient w.r.t. the layer's output
-    da_dz: tuple[torch.Tensor, ...]  # (B, n_out): f'(z); ones for the linear output layer
-    dL_dz: tuple[torch.Tensor, ...]  # (B, n_out)
+    dL_dh: tuple[torch.Tensor, ...]  # per layer (B, n_out): gradient w.r.t. the layer's output h
+    dh_da: tuple[torch.Tensor, ...]  # (B, n_out): phi'(a); ones for the linear output layer
+    delta: tuple[torch.Tensor, ...]  # (B, n_out): dL/da = dL/dh * phi'(a)
     dL_dW: tuple[torch.Tensor, ...]  # (n_out, n_in)
     dL_db: tuple[torch.Tensor, ...]  # (n_out,)
     dL_dx: torch.Tensor  # (B, n_0)
@@ -355,23 +360,23 @@ class Backward:
 def backward(p: Params, fwd: Forward, dL_dlogits: torch.Tensor, act: str) -> Backward:
     """The chain rule, from the logits' gradient (B, K) back to the input."""
     n = len(p.W)
-    dL_da: list[torch.Tensor] = [None] * n  # type: ignore[list-item]
-    da_dz, dL_dz, dL_dW, dL_db = list(dL_da), list(dL_da), list(dL_da), list(dL_da)
-    g = dL_dlogits  # dL/da of the output layer (its a is its z)
+    dL_dh: list[torch.Tensor] = [None] * n  # type: ignore[list-item]
+    dh_da, delta, dL_dW, dL_db = list(dL_dh), list(dL_dh), list(dL_dh), list(dL_dh)
+    g = dL_dlogits  # dL/dh of the output layer (its h is its a)
     for layer in reversed(range(n)):
-        z = fwd.z[layer]
-        dL_da[layer] = g
-        da_dz[layer] = torch.ones_like(z) if layer == n - 1 else activation_derivative(act, z)
-        dL_dz[layer] = g * da_dz[layer]  # (B, n_out)
-        dL_dW[layer] = dL_dz[layer].T @ fwd.a[layer]  # (n_out, B) @ (B, n_in): dz/dW = a^(l-1)
-        dL_db[layer] = dL_dz[layer].sum(dim=0)  # (n_out,)
-        g = dL_dz[layer] @ p.W[layer]  # (B, n_in): dL/da of the layer below
-    return Backward(tuple(dL_da), tuple(da_dz), tuple(dL_dz), tuple(dL_dW), tuple(dL_db), g)
+        a = fwd.a[layer]
+        dL_dh[layer] = g
+        dh_da[layer] = torch.ones_like(a) if layer == n - 1 else activation_derivative(act, a)
+        delta[layer] = g * dh_da[layer]  # (B, n_out)
+        dL_dW[layer] = delta[layer].T @ fwd.h[layer]  # (n_out, B) @ (B, n_in): da/dW = h^(l-1)
+        dL_db[layer] = delta[layer].sum(dim=0)  # (n_out,)
+        g = delta[layer] @ p.W[layer]  # (B, n_in): dL/dh of the layer below
+    return Backward(tuple(dL_dh), tuple(dh_da), tuple(delta), tuple(dL_dW), tuple(dL_db), g)
 
 
 def loss_of(p: Params, x: torch.Tensor, y: torch.Tensor, act: str, loss: str) -> torch.Tensor:
     """The scalar loss of the batch, by the hand-written forward."""
-    return loss_and_grad(loss, forward(p, x, act).a[-1], y)[0]
+    return loss_and_grad(loss, forward(p, x, act).h[-1], y)[0]
 
 
 def hand_gradients(
@@ -380,7 +385,7 @@ def hand_gradients(
     """(L, forward, backward) by hand: no autograd anywhere."""
     with torch.no_grad():
         fwd = forward(p, x, act)
-        L, _, g = loss_and_grad(loss, fwd.a[-1], y)
+        L, _, g = loss_and_grad(loss, fwd.h[-1], y)
         return L, fwd, backward(p, fwd, g, act)
 
 
@@ -449,7 +454,7 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class TinyConfig:
     arch: str = "2-2-1"  # the hidden layout, a key of ARCHITECTURES
-    activation: str = "sigmoid"  # f of the hidden layers, one of ACTIVATIONS
+    activation: str = "sigmoid"  # phi of the hidden layers, one of ACTIVATIONS
     loss: str = "bce"  # one of LOSSES; softmax + CE gets two output logits
     seed: int = 0  # draws the initial weights
     scale: float = 1.0  # multiplies the Xavier-normal initial weights
@@ -496,20 +501,20 @@ def example(cfg: TinyConfig) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def kink_unit(p: Params, x: torch.Tensor, y: torch.Tensor, act: str, loss: str) -> int:
-    """The first-layer unit whose output matters most for the loss: argmax_j |dL/da_j^(1)|."""
+    """The first-layer unit whose output matters most for the loss: argmax_j |dL/dh_j^(1)|."""
     _, _, bwd = hand_gradients(p, x, y, act, loss)
-    return int(bwd.dL_da[0][0].abs().argmax())
+    return int(bwd.dL_dh[0][0].abs().argmax())
 
 
 def place_on_kink(p: Params, x: torch.Tensor, unit: int, eps: float) -> Params:
-    """Shift b1[unit] so that that hidden unit has z = eps / 3 for this input.
+    """Shift b1[unit] so that that hidden unit has pre-activation a = eps / 3 for this input.
 
-    For ReLU that is a third of a finite-difference step from its kink at 0:
-    z + eps and z - eps fall on different sides, so the central difference
-    averages two slopes (0 and 1) and disagrees with the true derivative."""
-    z = (x @ p.W[0].T)[0, unit]
+    For ReLU that is a third of a finite-difference step from its kink at 0: nudging that
+    unit's bias by +-eps puts a at 4 eps / 3 and -2 eps / 3, on different sides, so the
+    central difference averages two slopes (0 and 1) and disagrees with the derivative."""
+    a = (x @ p.W[0].T)[0, unit]
     b0 = p.b[0].clone()
-    b0[unit] = eps / 3 - z
+    b0[unit] = eps / 3 - a
     return Params(p.W, (b0, *p.b[1:]))
 
 
@@ -520,12 +525,12 @@ class LayerStep:
     layer: int  # 1-based layer number l
     W: np.ndarray  # (n_l, n_{l-1}) before the step
     b: np.ndarray  # (n_l,)
-    a_prev: np.ndarray  # (n_{l-1},) a^(l-1): what dz/dW is
-    z: np.ndarray  # (n_l,)
-    a: np.ndarray  # (n_l,) f(z), or z for the output layer
-    dL_da: np.ndarray  # (n_l,)
-    da_dz: np.ndarray  # (n_l,) f'(z) (ones for the output layer)
-    dL_dz: np.ndarray  # (n_l,)
+    h_prev: np.ndarray  # (n_{l-1},) h^(l-1): what da/dW is
+    a: np.ndarray  # (n_l,) pre-activation
+    h: np.ndarray  # (n_l,) phi(a), or a for the output layer
+    dL_dh: np.ndarray  # (n_l,)
+    dh_da: np.ndarray  # (n_l,) phi'(a) (ones for the output layer)
+    delta: np.ndarray  # (n_l,) dL/da
     dL_dW: np.ndarray  # (n_l, n_{l-1})
     dL_db: np.ndarray  # (n_l,)
     W_new: np.ndarray  # (n_l, n_{l-1}) after one gradient-descent step W - lr dL/dW
@@ -566,14 +571,14 @@ def walkthrough(cfg: TinyConfig, kink_eps: float | None = None) -> Walkthrough:
             L_after = loss_of(new, x, y, cfg.activation, cfg.loss)
         layers = tuple(
             LayerStep(
-                i + 1, p.W[i].numpy(), p.b[i].numpy(), fwd.a[i][0].numpy(), fwd.z[i][0].numpy(),
-                fwd.a[i + 1][0].numpy(), bwd.dL_da[i][0].numpy(), bwd.da_dz[i][0].numpy(),
-                bwd.dL_dz[i][0].numpy(), bwd.dL_dW[i].numpy(), bwd.dL_db[i].numpy(),
+                i + 1, p.W[i].numpy(), p.b[i].numpy(), fwd.h[i][0].numpy(), fwd.a[i][0].numpy(),
+                fwd.h[i + 1][0].numpy(), bwd.dL_dh[i][0].numpy(), bwd.dh_da[i][0].numpy(),
+                bwd.delta[i][0].numpy(), bwd.dL_dW[i].numpy(), bwd.dL_db[i].numpy(),
                 new.W[i].numpy(), new.b[i].numpy(),
             )
             for i in range(len(p.W))
         )  # fmt: skip
-        y_hat = loss_and_grad(cfg.loss, fwd.a[-1], y)[1][0].numpy()
+        y_hat = loss_and_grad(cfg.loss, fwd.h[-1], y)[1][0].numpy()
         finite = bool(torch.isfinite(torch.cat([p.flat(), new.flat(), L.reshape(1),
                                                 L_after.reshape(1)])).all())  # fmt: skip
     return Walkthrough(cfg, x[0].numpy(), y[0].numpy(), layers, y_hat, float(L), float(L_after),
@@ -602,6 +607,12 @@ class GradCheck:
 
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def check_threshold(dtype: str) -> float:
+    """The relative error below which a gradient check counts as good: GOOD_REL_ERROR in
+    float64; 1000x that in float32, whose rounding unit (6e-8) is 5e8 times float64's."""
+    return GOOD_REL_ERROR * (1e3 if dtype == "float32" else 1.0)
 
 
 def _check_setup(cfg: TinyConfig, eps: float, dtype: str, kink: bool):
@@ -663,7 +674,7 @@ def eps_sweep(cfg: TinyConfig, kink: bool = False) -> dict[str, np.ndarray]:
 class DeepConfig:
     depth: int = 10  # hidden layers (the network has depth + 1 weight matrices)
     width: int = 32  # units per hidden layer
-    activation: str = "sigmoid"  # f of every hidden layer, one of ACTIVATIONS
+    activation: str = "sigmoid"  # phi of every hidden layer, one of ACTIVATIONS
     init: str = "xavier"  # weight initialisation, one of INITS (biases start at 0)
     steps: int = 60  # full-batch gradient-descent steps
     lr: float = 0.5  # eta
@@ -742,7 +753,7 @@ class DeepResult:
     loss: np.ndarray  # (K+1,) loss before step 1..K+1 (index k: after k updates)
     accuracy: np.ndarray  # (K+1,) training accuracy at the same moments
     grad_norms: np.ndarray  # (K+1, depth+1): ||dL/dW^(l)|| at step k for layer l = 1..depth+1
-    act_std: np.ndarray  # (depth+1,) std of a^(l) over batch and units at initialisation
+    act_std: np.ndarray  # (depth+1,) std of h^(l) over batch and units at initialisation
     spread: np.ndarray  # (depth,) per hidden layer: max |W_i - W_1| over its units i after training; 0 = all units identical
     diverged_at: int | None  # first step whose loss or gradients were NaN / inf
     device: str
@@ -764,14 +775,14 @@ def train(
     with one_thread(dev), timer() as t, torch.no_grad():
         X, y = (v.to(dev) for v in rings(cfg.n, cfg.seed))
         p = deep_params(cfg, device=dev)
-        act_std = torch.stack([a.std() for a in forward(p, X, cfg.activation).a[1:]])
+        act_std = torch.stack([h.std() for h in forward(p, X, cfg.activation).h[1:]])
         losses, accs, norms = [], [], []
         diverged_at = None
         for k in range(cfg.steps + 1):
             L, fwd, bwd = hand_gradients(p, X, y, cfg.activation, "bce")
             norm = torch.stack([g.norm() for g in bwd.dL_dW])  # (depth+1,)
             losses.append(L)
-            accs.append(((fwd.a[-1] > 0).to(y.dtype) == y).to(y.dtype).mean())
+            accs.append(((fwd.h[-1] > 0).to(y.dtype) == y).to(y.dtype).mean())
             norms.append(norm)
             if not bool(torch.isfinite(L) & torch.isfinite(norm).all()):
                 diverged_at = k
@@ -791,6 +802,33 @@ def train(
     )  # fmt: skip
 
 
+def gradient_ratio(res: DeepResult) -> float:
+    """||dL/dW^(1)|| / ||dL/dW^(depth+1)|| at initialisation: how much of the last layer's
+    gradient reaches the first (NaN when the last layer's is 0 or not finite)."""
+    g0 = res.grad_norms[0]
+    return float(g0[0] / g0[-1]) if np.isfinite(g0[-1]) and g0[-1] > 0 else math.nan
+
+
+def backward_factor(cfg: DeepConfig) -> float:
+    """The factor by which one hidden layer scales the backward signal's norm at
+    initialisation when the pre-activations sit near 0 (small weights):
+    ||delta^(l)|| ~ rms(phi'(a)) sigma_w sqrt(width) ||delta^(l+1)||, since W^(l+1)T has
+    `width` rows of independent N(0, sigma_w^2) entries. rms(phi'(a)) over a just above and
+    below 0: phi'(0) for a smooth phi, sqrt(1/2) for ReLU (half its units pass)."""
+    t = torch.tensor([1e-9, -1e-9], dtype=torch.float64)
+    slope = float(activation_derivative(cfg.activation, t).pow(2).mean().sqrt())
+    return slope * init_std(cfg.init, cfg.width, cfg.width) * math.sqrt(cfg.width)
+
+
+def measured_factor(res: DeepResult) -> float:
+    """The geometric mean over the hidden layers of ||dL/dW^(l)|| / ||dL/dW^(l+1)|| at
+    initialisation (layers 2..depth: the first layer's input is x, not a hidden h)."""
+    g = res.grad_norms[0][1:-1]
+    if len(g) < 2 or not (np.isfinite(g).all() and (g > 0).all()):
+        return math.nan
+    return float(np.exp(np.mean(np.log(g[:-1] / g[1:]))))
+
+
 def diagnose(res: DeepResult) -> str | None:
     """A one-paragraph reading of the gradient norms at initialisation."""
     cfg, g0 = res.config, res.grad_norms[0]
@@ -806,17 +844,41 @@ def diagnose(res: DeepResult) -> str | None:
             f"signal by more than 1 (the forward signal's std reaches {res.act_std.max():.1e}), so "
             "one gradient step throws the weights far away. Use Xavier (tanh) or He (ReLU)."
         )
-    if cfg.init == "zero" or not np.all(g0[:-1] > 0):
+    if cfg.init == "zero":
         return (
             "With all weights zero every unit of a layer computes the same thing and receives the "
             "same gradient, so they stay identical forever (symmetry never breaks); for tanh, "
-            "ReLU and GELU f(0) = 0, so even the output weights get no gradient."
+            "ReLU and GELU φ(0) = 0, so even the output weights get no gradient."
         )
-    ratio = g0[0] / g0[-1]
+    zero = np.flatnonzero(g0[:-1] == 0) + 1  # 1-based layers whose gradient is exactly 0
+    if len(zero):
+        layers = f"layer {zero[0]}" if len(zero) == 1 else f"layers {zero[0]}–{zero[-1]}"
+        dead = np.flatnonzero(res.act_std[:-1] == 0) + 1
+        if cfg.activation == "relu" and len(dead):
+            return (
+                f"Dead units: every ReLU of hidden layer {dead[0]} outputs 0 on every point, so "
+                f"its slope is 0 and no gradient passes: the gradient of {layers} is exactly 0."
+            )
+        return (
+            f"Vanishing gradients (underflowed to 0): the gradient of {layers} is exactly 0. "
+            "The weights are random, so this is not symmetry: each layer multiplied the backward "
+            f"signal by Wᵀ and φ′(a), a factor below 1 with {ACTIVATION_LABELS[cfg.activation]} "
+            "and this initialisation, until it fell below float32's smallest number (about "
+            "1.4·10⁻⁴⁵) and rounded to 0. Those layers cannot learn at all."
+        )
+    if g0.max() < TINY_GRADIENT:
+        return (
+            f"Vanishing signal: every layer's gradient is tiny (at most {g0.max():.1e}), although "
+            "the first layer's is about the last's. With small weights the forward signal "
+            f"shrinks layer by layer (the last hidden layer's std is {res.act_std[-2]:.1e}) and the "
+            "backward signal shrinks too; ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ h⁽ˡ⁻¹⁾ᵀ multiplies one by the other, so "
+            "every layer gets the same tiny gradient and nothing learns."
+        )
+    ratio = gradient_ratio(res)
     if ratio < 1e-3:
         return (
             f"Vanishing gradients: the first layer's gradient is {ratio:.1e} times the last "
-            "layer's. Each layer multiplies the backward signal by W^T and by f'(z); with "
+            "layer's. Each layer multiplies the backward signal by Wᵀ and by φ′(a); with "
             f"{ACTIVATION_LABELS[cfg.activation]} and this initialisation that product is below 1, "
             "so early layers barely learn."
         )

@@ -4,16 +4,20 @@ A fully connected network on 2-D data, trained by a **hand-written** forward
 and backward pass (tensor ops only) next to the ``torch.nn`` / ``torch.optim``
 reference it is tested against (``TorchMLP`` and ``reference_optimizer``).
 
-Per hidden layer l (rows are samples, ``A_0`` holds the input features):
+In the app's notation (``dl_core.notation``), per hidden layer l (rows are samples,
+``h_0`` holds the input features; W_l is stored (fan_in, fan_out), the transpose of the
+page's W^(l) and of ``nn.Linear.weight``):
 
-    Z_l = A_{l-1} W_l + b_l                  (B, h_l)
-    [batch norm]  Z_l <- gamma_l (Z_l - mu) / sqrt(var + eps) + beta_l
-    A_l = f(Z_l)                              f: relu, tanh, sigmoid or linear
-    [dropout]     A_l <- A_l * mask / (1 - p)
+    a_l = h_{l-1} W_l + b_l                  (B, n_l) pre-activations
+    [batch norm]  a_l <- gamma_l (a_l - mu_B) / sqrt(sigma_B^2 + eps) + beta_l
+    h_l = phi(a_l)                            phi: relu, tanh, sigmoid or linear
+    [dropout]     h_l <- h_l * r / (1 - p),   r ~ Bernoulli(1 - p) per unit and sample
 
-and the output layer ``Z_out = A_L W_out + b_out`` is read through a sigmoid
+and the output layer ``a_out = h_L W_out + b_out`` is read through a sigmoid
 (two classes), a softmax (three or more) or as is (regression, mean squared
-error).
+error). Training uses the batch's own statistics mu_B, sigma_B^2 and random dropout
+masks; evaluation (``forward_eval``: the decision map, the loss curves) uses batch
+norm's running averages and no dropout (``batch_norm_view``, ``dropout``).
 
 Why by hand: the network is tiny (a few hundred parameters), so a training step
 is bound by the per-op overhead of PyTorch, not by arithmetic. ``nn.Module`` +
@@ -90,19 +94,19 @@ class Config:
     data_seed: int = 0  # seed of the dataset and of the split ("regenerate")
     features: tuple[str, ...] = ("x1", "x2")  # input features, a subset of FEATURES
     hidden: tuple[int, ...] = (8, 8)  # neurons per hidden layer, 0..MAX_LAYERS layers
-    activation: str = "tanh"  # f of the hidden layers, one of ACTIVATIONS
+    activation: str = "tanh"  # phi of the hidden layers, one of ACTIVATIONS
     init: str = "xavier"  # weight initialisation, one of INITS
-    batch_norm: bool = False  # normalise each hidden Z over the batch
+    batch_norm: bool = False  # normalise each hidden pre-activation a over the batch
     dropout: float = 0.0  # p, the probability of zeroing a hidden output while training
     optimizer: str = "adam"  # one of OPTIMIZERS
     lr: float = 0.03  # eta, the learning rate
-    momentum: float = 0.9  # mu of SGD + momentum
+    momentum: float = 0.9  # beta of SGD + momentum
     beta1: float = 0.9  # Adam's decay of the first moment m
-    beta2: float = 0.999  # Adam's decay of the second moment s
+    beta2: float = 0.999  # Adam's decay of the second moment (s here, v in the paper)
     eps: float = 1e-8  # Adam's epsilon
     batch_size: int = 0  # 0 = full batch (all training points per step)
     regularization: str = "none"  # penalty on the weights (not biases): none, l1, l2
-    reg_rate: float = 0.0  # lambda: L1 adds lambda sum|w|, L2 adds lambda/2 sum w^2
+    reg_rate: float = 0.0  # alpha: L1 adds alpha sum|w|, L2 adds alpha/2 sum w^2
     seed: int = 0  # seed of the initial weights, mini-batches and dropout masks
     steps: int = 1000  # training steps of train()
 
@@ -210,7 +214,7 @@ def make_data(cfg: Config) -> Data:
 
 @dataclass
 class Layer:
-    W: torch.Tensor  # (fan_in, fan_out) view of theta: Z = A W + b
+    W: torch.Tensor  # (fan_in, fan_out) view of theta: a = h W + b
     b: torch.Tensor  # (fan_out,)
     gW: torch.Tensor  # views of the flat gradient, same shapes
     gb: torch.Tensor
@@ -301,15 +305,15 @@ class _Buffers:
     def __init__(self, sizes: tuple[int, ...], B: int, dtype: torch.dtype, cfg: Config):
         new = lambda *s: torch.empty(*s, dtype=dtype)  # noqa: E731
         hid = sizes[1:-1]
-        self.Z = [new(B, h) for h in hid]  # (B, h_l) pre-activations
-        self.Zhat = [new(B, h) for h in hid] if cfg.batch_norm else []  # normalised Z
-        self.inv_std = [new(h) for h in hid] if cfg.batch_norm else []  # 1/sqrt(var + eps)
-        self.A = [new(B, h) for h in hid]  # f(Z)
-        self.mask = [new(B, h) for h in hid] if cfg.dropout > 0 else []  # dropout / (1-p)
-        self.Ad = [new(B, h) for h in hid] if cfg.dropout > 0 else []  # A * mask
-        self.dA = [new(B, h) for h in hid]
-        self.dZ = [new(B, h) for h in hid]
-        self.tmp = [new(B, h) for h in hid]
+        self.a = [new(B, n) for n in hid]  # (B, n_l) pre-activations
+        self.ahat = [new(B, n) for n in hid] if cfg.batch_norm else []  # normalised a
+        self.inv_std = [new(n) for n in hid] if cfg.batch_norm else []  # 1/sqrt(var + eps)
+        self.h = [new(B, n) for n in hid]  # phi(a)
+        self.mask = [new(B, n) for n in hid] if cfg.dropout > 0 else []  # r / (1-p)
+        self.hd = [new(B, n) for n in hid] if cfg.dropout > 0 else []  # h * mask
+        self.dh = [new(B, n) for n in hid]
+        self.da = [new(B, n) for n in hid]
+        self.tmp = [new(B, n) for n in hid]
         self.out = new(B, sizes[-1])  # (B, n_out) output logits / values
         self.dout = new(B, sizes[-1])
         self.Xb = new(B, sizes[0])  # a mini-batch of features
@@ -425,22 +429,22 @@ class Net:
         B = X.shape[0]
         act, p = cfg.activation, cfg.dropout
         # forward
-        A = X
+        h = X
         for i, L in enumerate(layers[:-1]):
-            Z = torch.addmm(L.b, A, L.W, out=buf.Z[i])  # (B, h)
-            if cfg.batch_norm:
-                var, mu = torch.var_mean(Z, 0, correction=0)  # (h,), (h,)
-                with torch.no_grad():
+            a = torch.addmm(L.b, h, L.W, out=buf.a[i])  # (B, n_l)
+            if cfg.batch_norm:  # the batch's own statistics mu_B, sigma_B^2 (biased)
+                var, mu = torch.var_mean(a, 0, correction=0)  # (n_l,), (n_l,)
+                with torch.no_grad():  # running averages for evaluation (unbiased var)
                     L.running_mean.lerp_(mu, BN_MOMENTUM)
                     L.running_var.lerp_(var * (B / max(B - 1, 1)), BN_MOMENTUM)
                 inv = torch.add(var, BN_EPS, out=buf.inv_std[i]).rsqrt_()
-                Zhat = torch.sub(Z, mu, out=buf.Zhat[i]).mul_(inv)
-                Z = torch.addcmul(L.beta, Zhat, L.gamma, out=buf.tmp[i])
-            A = _activate(act, Z, buf.A[i])
-            if p > 0:
+                ahat = torch.sub(a, mu, out=buf.ahat[i]).mul_(inv)
+                a = torch.addcmul(L.beta, ahat, L.gamma, out=buf.tmp[i])
+            h = _activate(act, a, buf.h[i])
+            if p > 0:  # inverted dropout: r ~ Bernoulli(1 - p), scaled by 1 / (1 - p)
                 mask = buf.mask[i].bernoulli_(1 - p, generator=self.gen).div_(1 - p)
-                A = torch.mul(A, mask, out=buf.Ad[i])
-        out = torch.addmm(layers[-1].b, A, layers[-1].W, out=buf.out)  # (B, n_out)
+                h = torch.mul(h, mask, out=buf.hd[i])
+        out = torch.addmm(layers[-1].b, h, layers[-1].W, out=buf.out)  # (B, n_out)
         # dL/d out for the mean loss over the batch
         d = buf.dout
         if cfg.task == "binary":
@@ -453,45 +457,47 @@ class Net:
         n_hidden = len(layers) - 1
         for i in range(n_hidden, -1, -1):
             L = layers[i]
-            A_prev = X if i == 0 else (buf.Ad[i - 1] if p > 0 else buf.A[i - 1])
-            torch.mm(A_prev.T, d, out=L.gW)
+            h_prev = X if i == 0 else (buf.hd[i - 1] if p > 0 else buf.h[i - 1])
+            torch.mm(h_prev.T, d, out=L.gW)  # d = delta, dL/da of this layer (B, n_out)
             torch.sum(d, 0, out=L.gb)
             if i == 0:
                 break
             j = i - 1  # the hidden layer below
-            dA = torch.mm(d, L.W.T, out=buf.dA[j])  # (B, h_j)
+            dh = torch.mm(d, L.W.T, out=buf.dh[j])  # (B, n_j)
             if p > 0:
-                dA.mul_(buf.mask[j])
-            d = _activation_backward(act, dA, buf.A[j], buf.tmp[j], buf.dZ[j])
+                dh.mul_(buf.mask[j])
+            d = _activation_backward(act, dh, buf.h[j], buf.tmp[j], buf.da[j])
             if cfg.batch_norm:
                 Lj = layers[j]
-                Zhat = buf.Zhat[j]
+                ahat = buf.ahat[j]
                 torch.sum(d, 0, out=Lj.gbeta)
-                torch.sum(torch.mul(d, Zhat, out=buf.tmp[j]), 0, out=Lj.ggamma)
-                dxh = d.mul_(Lj.gamma)  # dL/dZhat (B, h)
-                # dZ = inv_std / B * (B dZhat - sum dZhat - Zhat * sum(dZhat * Zhat))
+                torch.sum(torch.mul(d, ahat, out=buf.tmp[j]), 0, out=Lj.ggamma)
+                dxh = d.mul_(Lj.gamma)  # dL/dahat (B, n_j)
+                # da = inv_std / B * (B dahat - sum dahat - ahat * sum(dahat * ahat))
                 c1 = dxh.mean(0)
-                c2 = torch.mul(dxh, Zhat, out=buf.tmp[j]).mean(0)
-                d = dxh.sub_(c1).sub_(Zhat * c2).mul_(buf.inv_std[j])
+                c2 = torch.mul(dxh, ahat, out=buf.tmp[j]).mean(0)
+                d = dxh.sub_(c1).sub_(ahat * c2).mul_(buf.inv_std[j])
         self._regularize_and_update()
 
     def _regularize_and_update(self) -> None:
         cfg, th, g = self.cfg, self.theta, self.grad
         if cfg.reg_rate > 0 and cfg.regularization == "l2":
-            g.addcmul_(th, self.wmask, value=cfg.reg_rate)  # + lambda w
+            g.addcmul_(th, self.wmask, value=cfg.reg_rate)  # + alpha w
         elif cfg.reg_rate > 0 and cfg.regularization == "l1":
-            g.addcmul_(torch.sign(th), self.wmask, value=cfg.reg_rate)  # + lambda sign(w)
+            g.addcmul_(torch.sign(th), self.wmask, value=cfg.reg_rate)  # + alpha sign(w)
         lr = cfg.lr
         if cfg.optimizer == "sgd":
             th.add_(g, alpha=-lr)
         elif cfg.optimizer == "momentum":
-            self.v.mul_(cfg.momentum).add_(g)  # v = mu v + g
+            self.v.mul_(cfg.momentum).add_(g)  # v = beta v + g (torch.optim.SGD's form)
             th.add_(self.v, alpha=-lr)
         else:
             self.opt_step += 1
             t = self.opt_step
             self.m.lerp_(g, 1 - cfg.beta1)  # m = b1 m + (1 - b1) g
-            self.s.mul_(cfg.beta2).addcmul_(g, g, value=1 - cfg.beta2)  # s = b2 s + (1-b2) g^2
+            self.s.mul_(cfg.beta2).addcmul_(
+                g, g, value=1 - cfg.beta2
+            )  # s = b2 s + (1-b2) g^2 (Adam's v)
             bc1, bc2 = 1 - cfg.beta1**t, 1 - cfg.beta2**t
             denom = self.s.sqrt().div_(math.sqrt(bc2)).add_(cfg.eps)  # sqrt(s_hat) + eps
             th.addcdiv_(self.m, denom, value=-lr / bc1)  # theta -= lr m_hat / denom
@@ -547,18 +553,18 @@ class Net:
     # -- evaluation -------------------------------------------------------------
     def forward_eval(self, F: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's output for inputs F (n, d) in evaluation mode (no
-        dropout; batch norm with its running statistics): [F, A_1, ..., A_L, out]."""
+        dropout; batch norm with its running statistics): [F, h_1, ..., h_L, out]."""
         cfg = self.cfg
         outs = [F]
-        A = F
+        h = F
         with torch.no_grad(), one_thread():
             for L in self.layers[:-1]:
-                Z = torch.addmm(L.b, A, L.W)
+                a = torch.addmm(L.b, h, L.W)
                 if cfg.batch_norm:
-                    Z = (Z - L.running_mean) / torch.sqrt(L.running_var + BN_EPS) * L.gamma + L.beta
-                A = _activate(cfg.activation, Z, torch.empty_like(Z))
-                outs.append(A)
-            outs.append(torch.addmm(self.layers[-1].b, A, self.layers[-1].W))
+                    a = (a - L.running_mean) / torch.sqrt(L.running_var + BN_EPS) * L.gamma + L.beta
+                h = _activate(cfg.activation, a, torch.empty_like(a))
+                outs.append(h)
+            outs.append(torch.addmm(self.layers[-1].b, h, self.layers[-1].W))
         return outs
 
     def loss_and_accuracy(self, F: torch.Tensor, Y: torch.Tensor) -> tuple[float, float]:
@@ -572,7 +578,7 @@ class Net:
         )
 
     def penalty(self) -> float:
-        """The regularisation term added to the loss: lambda sum|w| or lambda/2 sum w^2."""
+        """The regularisation term added to the loss: alpha sum|w| or alpha/2 sum w^2."""
         w = self.theta[self.wmask.bool()]
         if self.cfg.regularization == "l1":
             return self.cfg.reg_rate * float(w.abs().sum())
@@ -609,33 +615,33 @@ class Net:
         return out
 
 
-def _activate(name: str, Z: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+def _activate(name: str, a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     if name == "tanh":
-        return torch.tanh(Z, out=out)
+        return torch.tanh(a, out=out)
     if name == "sigmoid":
-        return torch.sigmoid(Z, out=out)
+        return torch.sigmoid(a, out=out)
     if name == "relu":
-        return torch.clamp_min(Z, 0, out=out)
-    return out.copy_(Z)  # linear: a copy keeps A in its own buffer for the backward pass
+        return torch.clamp_min(a, 0, out=out)
+    return out.copy_(a)  # linear: a copy keeps h in its own buffer for the backward pass
 
 
-def _activation_backward(name, dA, A, tmp, out):
-    """dL/dZ = dL/dA * f'(Z), with f' written through the output A where possible:
-    tanh' = 1 - A^2, sigmoid' = A (1 - A), relu' = [A > 0], linear' = 1."""
+def _activation_backward(name, dh, h, tmp, out):
+    """delta = dL/da = dL/dh * phi'(a), with phi' written through the output h where
+    possible: tanh' = 1 - h^2, sigmoid' = h (1 - h), relu' = [h > 0], linear' = 1."""
     if name == "tanh":
-        return torch.addcmul(dA, dA, torch.mul(A, A, out=tmp), value=-1, out=out)
+        return torch.addcmul(dh, dh, torch.mul(h, h, out=tmp), value=-1, out=out)
     if name == "sigmoid":
-        return torch.mul(dA, torch.addcmul(A, A, A, value=-1, out=tmp), out=out)
+        return torch.mul(dh, torch.addcmul(h, h, h, value=-1, out=tmp), out=out)
     if name == "relu":
-        return torch.mul(dA, A > 0, out=out)
-    return dA  # linear
+        return torch.mul(dh, h > 0, out=out)
+    return dh  # linear
 
 
 def loss_of(task: str, out: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean loss and the per-sample loss (n,) from the outputs (n, n_out).
 
-    binary:     L = softplus(z) - y z           (= -y log p - (1-y) log(1-p), p = sigma(z))
-    multiclass: L = logsumexp(z) - sum_k y_k z_k (= -log softmax(z)_y)
+    binary:     L = softplus(a) - y a           (= -y log p - (1-y) log(1-p), p = sigma(a))
+    multiclass: L = logsumexp(a) - sum_k y_k a_k (= -log softmax(a)_y)
     regression: L = (y_hat - y)^2"""
     if task == "binary":
         per = (nn.functional.softplus(out) - Y * out)[:, 0]
@@ -840,8 +846,8 @@ def dead_layers(net: Net) -> list[int]:
     point (dead ReLUs): no gradient reaches the layers below, training has stalled."""
     if net.cfg.activation != "relu" or not net.cfg.hidden:
         return []
-    outs = net.forward_eval(net.F_train)[1:-1]  # [A_1, ..., A_L], each (N, h_l)
-    return [k for k, A in enumerate(outs, start=1) if not bool((A != 0).any())]
+    outs = net.forward_eval(net.F_train)[1:-1]  # [h_1, ..., h_L], each (N, n_l)
+    return [k for k, h in enumerate(outs, start=1) if not bool((h != 0).any())]
 
 
 def diagnose(net: Net) -> str | None:
@@ -851,7 +857,7 @@ def diagnose(net: Net) -> str | None:
             return None
         which = f"layer {dead[0]}" if len(dead) == 1 else f"layers {', '.join(map(str, dead))}"
         return (f"Training has stalled: every ReLU in hidden {which} outputs 0 on every training "
-                "point (dead neurons, z < 0 everywhere). ReLU's slope is 0 there, so no gradient "
+                "point (dead neurons, a < 0 everywhere). ReLU's slope is 0 there, so no gradient "
                 "flows back through it and the layers below cannot learn; the output is a "
                 "constant. Large steps (η) push biases far negative like this: "
                 f"lower η{' or use tanh' if net.cfg.batch_norm else ', use tanh or turn on batch norm'}.")  # fmt: skip
@@ -911,19 +917,19 @@ def confusion(net: Net, split: str = "test") -> np.ndarray:
 
 @dataclass(frozen=True)
 class NeuronWalk:
-    """One neuron j of layer l for one point x, named as on the page."""
+    """One neuron j of layer l for one point x, named as on the page (evaluation mode)."""
 
     layer: int  # 1-based hidden layer, or len(hidden) + 1 for the output layer
     unit: int  # 1-based
     x: tuple[float, float]  # the point (x1, x2)
-    a_prev: tuple[float, ...]  # inputs of the neuron (features or the layer below)
-    w: tuple[float, ...]  # its incoming weights, one per input
+    h_prev: tuple[float, ...]  # inputs of the neuron (features or the layer below)
+    w: tuple[float, ...]  # its incoming weights W^(l)_j., one per input
     b: float
-    z: float  # w . a_prev + b
-    bn: tuple[float, float, float, float] | None  # (mu, var, gamma, beta) in evaluation mode
-    z_norm: float  # gamma (z - mu) / sqrt(var + eps) + beta, or z without batch norm
-    a: float  # f(z_norm): the neuron's output
-    activation: str  # f, or "sigmoid"/"softmax"/"identity" for the output layer
+    a: float  # w . h_prev + b: the pre-activation
+    bn: tuple[float, float, float, float] | None  # (running mean, running var, gamma, beta)
+    a_norm: float  # gamma (a - mu) / sqrt(var + eps) + beta, or a without batch norm
+    h: float  # phi(a_norm): the neuron's output
+    activation: str  # phi, or "sigmoid"/"softmax"/"identity" for the output layer
 
 
 def neuron(net: Net, layer: int, unit: int, x: tuple[float, float]) -> NeuronWalk:
@@ -934,40 +940,40 @@ def neuron(net: Net, layer: int, unit: int, x: tuple[float, float]) -> NeuronWal
     unit = int(min(max(unit, 1), cfg.sizes[layer]))
     P = torch.tensor([x], dtype=torch.float64)
     outs = net.forward_eval(features(P, cfg.features).to(net.dtype))
-    a_prev = outs[layer - 1][0].double()
+    h_prev = outs[layer - 1][0].double()
     L = net.layers[layer - 1]
     w = L.W[:, unit - 1].double()
     b = float(L.b[unit - 1])
-    z = float(a_prev @ w) + b
+    a = float(h_prev @ w) + b
     bn = None
-    z_norm = z
-    if layer < n_layers and cfg.batch_norm:
+    a_norm = a
+    if layer < n_layers and cfg.batch_norm:  # evaluation: the running averages
         mu, var = float(L.running_mean[unit - 1]), float(L.running_var[unit - 1])
         g, be = float(L.gamma[unit - 1]), float(L.beta[unit - 1])
         bn = (mu, var, g, be)
-        z_norm = g * (z - mu) / math.sqrt(var + BN_EPS) + be
+        a_norm = g * (a - mu) / math.sqrt(var + BN_EPS) + be
     if layer < n_layers:
         act = cfg.activation
-        a = float(outs[layer][0, unit - 1])
+        h = float(outs[layer][0, unit - 1])
     else:
         act = {"binary": "sigmoid", "multiclass": "softmax", "regression": "identity"}[cfg.task]
         p = probabilities(cfg.task, outs[-1])[0]
-        a = float(p[unit - 1]) if cfg.task == "multiclass" else float(p)
+        h = float(p[unit - 1]) if cfg.task == "multiclass" else float(p)
     return NeuronWalk(
-        layer, unit, (float(x[0]), float(x[1])), tuple(a_prev.tolist()), tuple(w.tolist()),
-        b, z, bn, z_norm, a, act,
+        layer, unit, (float(x[0]), float(x[1])), tuple(h_prev.tolist()), tuple(w.tolist()),
+        b, a, bn, a_norm, h, act,
     )  # fmt: skip
 
 
-def activation_value(name: str, z: float) -> float:
-    """f(z) for the formulas (checked against the network's own outputs)."""
+def activation_value(name: str, a: float) -> float:
+    """phi(a) for the formulas (checked against the network's own outputs)."""
     if name == "tanh":
-        return math.tanh(z)
+        return math.tanh(a)
     if name == "sigmoid":
-        return 1 / (1 + math.exp(-z)) if z > -700 else 0.0
+        return 1 / (1 + math.exp(-a)) if a > -700 else 0.0
     if name == "relu":
-        return max(z, 0.0)
-    return z
+        return max(a, 0.0)
+    return a
 
 
 @dataclass(frozen=True)
@@ -983,10 +989,10 @@ class WeightUpdate:
     lr: float  # eta
     w_old: float
     g: float  # dL/dw at the last step, penalty included
-    reg: float  # the penalty's part of g: lambda w (L2), lambda sign(w) (L1) or 0
+    reg: float  # the penalty's part of g: alpha w (L2), alpha sign(w) (L1) or 0
     v: float  # momentum velocity after the step
     m: float  # Adam first moment after the step
-    s: float  # Adam second moment after the step
+    s: float  # Adam second moment after the step (v in the paper and on the page)
     m_hat: float  # m / (1 - beta1^t)
     s_hat: float  # s / (1 - beta2^t)
     w_new: float
@@ -1013,6 +1019,118 @@ def weight_update(net: Net, layer: int, i: int, j: int) -> WeightUpdate:
         float(net.grad[k]), reg, float(net.v[k]), m, s, m / (1 - cfg.beta1**t),
         s / (1 - cfg.beta2**t), w_new, w_new - w_old,
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# Dropout and batch norm with the current network's numbers
+# ---------------------------------------------------------------------------
+
+
+def dropout(
+    h: torch.Tensor, p: float, train: bool = True, generator: torch.Generator | None = None,
+    r: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Inverted dropout, as ``torch.nn.Dropout(p)``: in training every entry is kept with
+    probability 1 - p (r ~ Bernoulli(1 - p)) and the kept ones are scaled by 1 / (1 - p),
+    so E[output] = (1 - p) h / (1 - p) = h; in evaluation the output is h itself.
+    Returns (output, r). ``r`` (0/1, h's shape) replaces the random draw. The training step
+    (``Net._step``) does the same with a preallocated mask."""
+    check_range("dropout", p, 0.0, 0.99)
+    if not train or p == 0:
+        return h.clone(), torch.ones_like(h)
+    if r is None:
+        r = torch.bernoulli(torch.full_like(h, 1 - p), generator=generator)
+    return h * r / (1 - p), r.to(h.dtype)
+
+
+@dataclass(frozen=True)
+class DropoutView:
+    """Dropout at one hidden layer of the current network, for one training point."""
+
+    layer: int  # 1-based hidden layer
+    p: float  # the probability of dropping a unit
+    point: int  # 0-based index of the training point shown
+    h: np.ndarray  # (n_l,) the layer's output for that point (no dropout: evaluation)
+    r: np.ndarray  # (n_l,) one mask, 1 = kept
+    h_train: np.ndarray  # (n_l,) h * r / (1 - p): what one training step passes on
+    mean_train: np.ndarray  # (n_l,) h * r / (1 - p) averaged over `draws` masks: about h
+    draws: int  # masks drawn for the average
+    kept: float  # the share of units kept over all those masks (about 1 - p)
+
+
+def dropout_view(net: Net, layer: int, p: float, point: int = 0, draws: int = 2000,
+                 seed: int = 0) -> DropoutView:  # fmt: skip
+    """Dropout with probability ``p`` applied to hidden layer ``layer``'s outputs h for one
+    training point (the layers below evaluated without dropout, batch norm with its running
+    averages): one mask, and the mean over ``draws`` masks."""
+    if not net.cfg.hidden:
+        raise ValueError("dropout acts on hidden layers: this network has none")
+    layer = int(min(max(layer, 1), len(net.cfg.hidden)))
+    point = int(min(max(point, 0), net.n_train - 1))
+    g = generator(seed)
+    with torch.no_grad():
+        h = net.forward_eval(net.F_train[point : point + 1])[layer][0].double()  # (n_l,)
+        h_train, r = dropout(h, p, generator=g)
+        many, R = dropout(h.expand(draws, -1), p, generator=g)  # (draws, n_l)
+    return DropoutView(
+        layer, float(p), point, h.numpy(), r.numpy(), h_train.numpy(), many.mean(0).numpy(),
+        draws, float(R.mean()),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BatchNormView:
+    """Batch norm at one hidden layer of the current network: one training batch's own
+    statistics (what a training step divides by) next to the running averages (what
+    evaluation uses: the decision map, the loss curves, the neuron's formula)."""
+
+    layer: int  # 1-based hidden layer
+    a: np.ndarray  # (B, n_l) the batch's pre-activations, before normalising
+    mu_B: np.ndarray  # (n_l,) the batch mean
+    var_B: np.ndarray  # (n_l,) the batch variance (biased: divides by B)
+    running_mean: np.ndarray  # (n_l,)
+    running_var: np.ndarray  # (n_l,) (an average of unbiased batch variances)
+    gamma: np.ndarray  # (n_l,)
+    beta: np.ndarray  # (n_l,)
+    train_out: np.ndarray  # (B, n_l) gamma (a - mu_B) / sqrt(var_B + eps) + beta
+    eval_out: np.ndarray  # (B, n_l) the same with the running averages
+    next_mean: np.ndarray  # (n_l,) the running mean after this batch: (1 - m) mean + m mu_B
+    next_var: np.ndarray  # (n_l,) (1 - m) var + m var_B B / (B - 1)
+
+
+def training_batch(net: Net, seed: int = 0) -> torch.Tensor:
+    """Indices of one training batch of the network's batch size, drawn with ``seed``."""
+    return torch.randperm(net.n_train, generator=generator(seed))[: net._batch_size()]
+
+
+def batch_norm_view(net: Net, layer: int, seed: int = 0) -> BatchNormView:
+    """Layer ``layer``'s batch norm on a training batch (``training_batch``), with every
+    layer below in training mode too (its own batch statistics, no dropout)."""
+    cfg = net.cfg
+    if not (cfg.batch_norm and cfg.hidden):
+        raise ValueError("batch norm is off (or the network has no hidden layer)")
+    layer = int(min(max(layer, 1), len(cfg.hidden)))
+    X = net.F_train[training_batch(net, seed)].double()  # (B, d)
+    B = X.shape[0]
+    with torch.no_grad():
+        h = X
+        for k, L in enumerate(net.layers[:layer]):
+            a = h @ L.W.double() + L.b.double()  # (B, n_k)
+            var, mu = torch.var_mean(a, 0, correction=0)
+            if k == layer - 1:
+                break
+            ahat = (a - mu) / torch.sqrt(var + BN_EPS)
+            h = _activate(cfg.activation, ahat * L.gamma.double() + L.beta.double(),
+                          torch.empty_like(a))  # fmt: skip
+        L = net.layers[layer - 1]
+        gamma, beta = L.gamma.double(), L.beta.double()
+        rm, rv = L.running_mean.double(), L.running_var.double()
+        train_out = gamma * (a - mu) / torch.sqrt(var + BN_EPS) + beta
+        eval_out = gamma * (a - rm) / torch.sqrt(rv + BN_EPS) + beta
+        next_mean = torch.lerp(rm, mu, BN_MOMENTUM)
+        next_var = torch.lerp(rv, var * (B / max(B - 1, 1)), BN_MOMENTUM)
+    return BatchNormView(layer, *(t.numpy() for t in (
+        a, mu, var, rm, rv, gamma, beta, train_out, eval_out, next_mean, next_var)))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------

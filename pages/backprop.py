@@ -6,8 +6,9 @@ import numpy as np
 import streamlit as st
 
 from dl_core import backprop as bp
+from dl_core import notation
 from dl_core.backprop import ACTIVATION_LABELS, DeepConfig, TinyConfig
-from ui import fast, params
+from ui import fast, lesson, params
 from viz import backprop as vb
 
 LR_OPTIONS = params.log_options(-3, 1)  # 0.001 .. 10
@@ -16,6 +17,8 @@ EPS_OPTIONS = list(bp.EPS_SWEEP)  # 1e-12 .. 1e-1
 EXAMPLE_NAMES = [
     f"x = ({x1:+g}, {x2:+g}), y = {y}" for (x1, x2), y in zip(bp.EXAMPLES_X, bp.EXAMPLES_Y)
 ]
+TABS = ["Forward and backward with your numbers", "Gradient check", "Activations and losses",
+        "Deep networks", "Under the hood"]  # fmt: skip
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -38,6 +41,10 @@ def deep_run(cfg: DeepConfig) -> bp.DeepResult:
     return bp.train(cfg)
 
 
+def chart(where, name: str, key: tuple, build) -> None:
+    where.plotly_chart(fast.figure((f"backprop.{name}", *key), build), key=f"fig_{name}")
+
+
 @fast.section
 def one_weight(wt: bp.Walkthrough, names: list[str]) -> None:
     """One weight's gradient as a product of three factors (its picker reruns only this)."""
@@ -46,95 +53,121 @@ def one_weight(wt: bp.Walkthrough, names: list[str]) -> None:
     st.latex(vb.scalar_chain_latex(wt, wl, int(wij[0]) - 1, int(wij[1]) - 1))
 
 
-@fast.section
-def deep_section(act: str) -> None:
-    """The deep network: its five controls rerun only this section."""
-    c1, c2, c3, c4, c5 = st.columns(5)
-    with c1:
-        depth = params.slider("Depth (hidden layers)", "depth", 1, bp.MAX_DEPTH, 10)
-    with c2:
-        width = params.slider("Width (units per layer)", "width", 1, bp.MAX_WIDTH, 32)
-    with c3:
-        init = params.select(
-            "Initialisation", "init", bp.INITS, "xavier", format_func=bp.INIT_LABELS.get
-        )
-    with c4:
-        steps = params.slider("Training steps", "steps", 0, bp.MAX_STEPS, 60)
-    with c5:
-        dlr = params.log_slider("Learning rate η", "dlr", LR_OPTIONS, 0.5)
-    dcfg = DeepConfig(depth, width, act, init, steps, dlr)
-    if (fit := bp.affordable_steps(dcfg)) < steps:
-        st.info(
-            f"{steps} steps of a network this large would take too long here: training {fit} steps."
-        )
-        dcfg = DeepConfig(depth, width, act, init, fit, dlr)
-    res = deep_run(dcfg)
-    if (lesson := bp.diagnose(res)) is not None:
-        icon = ":material/error:" if res.diverged_at is not None else ":material/lightbulb:"
-        (st.error if res.diverged_at is not None else st.info)(lesson, icon=icon)
-    left, right = st.columns(2)
-    charts = ((left, "norms", vb.grad_norm_figure), (left, "std", vb.act_std_figure),
-              (right, "train", vb.training_figure))  # fmt: skip
-    for col, name, build in charts:
-        fig = fast.figure((f"backprop.{name}", dcfg), lambda build=build: build(res))
-        col.plotly_chart(fig, key=f"fig_{name}")
-    spread = "are identical" if res.spread.max() == 0 else f"differ by up to {res.spread.max():.3g}"
-    right.markdown(
-        f"After training, the units of each hidden layer **{spread}** (max |wᵢ − w₁| over rows "
-        f"of W). Final accuracy {res.accuracy[-1]:.0%}, {res.seconds * 1000:.0f} ms on {res.device}."
+def with_your_numbers(wt: bp.Walkthrough, cfg: TinyConfig) -> None:
+    st.subheader("The chain rule with your numbers")
+    st.markdown("**Forward pass**, layer by layer, then the loss:")
+    for line in [*vb.forward_latex(wt), vb.loss_latex(wt)]:
+        st.latex(line)
+    st.markdown("**Backward pass**, from the loss down to the first layer:")
+    for layer in reversed(range(1, len(wt.layers) + 1)):
+        st.markdown(f"Layer {layer}{' (output)' if layer == len(wt.layers) else ''}")
+        for line in vb.backward_latex(wt, layer):
+            st.latex(line)
+    st.markdown("**One weight, as a product of three local derivatives:**")
+    one_weight(wt, [n for n in bp.tiny_params(cfg).names() if n.startswith("W")])
+    st.markdown(f"**One gradient-descent step** with η = {cfg.lr:g} on this example:")
+    for line in vb.update_latex(wt):
+        st.latex(line)
+    if wt.finite and wt.L_after > wt.L:
+        st.warning("The loss went *up*: η is too large for this curvature, the step overshot.")
+
+
+def gradient_check(cfg: TinyConfig, eps: float, prec: str, kink: bool, act: str) -> None:
+    st.subheader("Gradient check: is the backward pass right?")
+    st.markdown(vb.CHECK_TEXT)
+    st.latex(vb.REL_ERROR_FORMULA)
+    gc = check(cfg, eps, prec, kink)
+    table = vb.grad_check_table(gc)
+    fmt = {c: st.column_config.NumberColumn(format="%.3e") for c in table.columns[1:6]}
+    st.dataframe(table, hide_index=True, column_config=fmt)
+    m1, m2 = st.columns(2)
+    m1.metric("worst rel. error, backprop vs autograd", f"{gc.max_rel_autograd:.1e}")
+    m2.metric("worst rel. error, backprop vs finite differences", f"{gc.max_rel_fd:.1e}")
+    if (why := vb.check_explanation(gc, act)) is not None:
+        st.warning(why, icon=":material/report:")
+    chart(st, "sweep", (cfg, kink, eps, prec),
+          lambda: vb.eps_sweep_figure(sweep(cfg, kink), eps, prec))  # fmt: skip
+    st.caption(vb.sweep_caption(sweep(cfg, kink), kink, act))
+
+
+def activations_and_losses(wt: bp.Walkthrough, view: tuple, act: str, loss: str) -> None:
+    st.subheader("Activation functions and their derivatives")
+    left, right = st.columns([3, 2])
+    marks = np.concatenate([lay.a for lay in wt.layers[:-1]])
+    chart(left, "act", view, lambda: vb.activation_figure(bp.activation_curve(act), act, marks))
+    for line in bp.ACTIVATION_FORMULAS[act]:
+        right.latex(line)
+    right.markdown(vb.ACTIVATION_TEXT)
+    st.subheader("Loss functions and their gradient with respect to the logits")
+    out = wt.layers[-1]
+    ls = bp.loss_step(loss, out.a, wt.y)
+    st.latex(r"\qquad".join(bp.LOSS_FORMULAS[loss]))
+    st.latex(vb.loss_step_latex(ls))
+    left, right = st.columns([3, 2])
+    title = f"Loss ({bp.LOSS_LABELS[loss]}) and its slope"
+    chart(left, "loss", view, lambda: vb.loss_figure(*bp.loss_curve(loss, wt.y, out.a), ls, title))
+    right.markdown(vb.LOSS_TEXT)
+    right.caption(
+        "Hand-written ∂L/∂a vs autograd through torch.nn's loss: max |difference| = "
+        f"{np.abs(ls.delta - ls.delta_autograd).max():.1e}."
     )
 
 
-@fast.section  # opening the expander reruns only this section; its work runs only when open
-def under_the_hood(cfg: TinyConfig, kink: bool, wt: bp.Walkthrough, ls: bp.LossStep) -> None:
-    box = st.expander("Under the hood: hand-written backprop vs torch.autograd",
-                      icon=":material/code:", key="bp_hood", on_change="rerun")  # fmt: skip
-    if not box.open:
-        return
-    with box:
-        gc64 = check(cfg, 1e-6, "float64", kink)
-        st.markdown(
-            "Everything above is computed by `dl_core.backprop.forward` / `backward` (tensor ops, "
-            "no autograd). The reference builds the same network from `torch.nn.Linear` and the "
-            "activation module, and differentiates `torch.nn`'s loss with `torch.autograd`."
-        )
-        st.markdown(
-            f"Max |hand − autograd|: **{np.abs(gc64.hand - gc64.autograd).max():.2e}** over every "
-            f"∂L/∂θ (float64), **{np.abs(ls.dL_dz - ls.dL_dz_autograd).max():.2e}** for ∂L/∂z."
-        )
-        left, right = st.columns(2)
-        left.code(inspect.getsource(bp.backward), language="python")
-        right.code(inspect.getsource(bp.reference_gradients), language="python")
-        st.code(inspect.getsource(bp.central_difference), language="python")
-        st.caption(f"Tiny network: {wt.seconds * 1000:.1f} ms on {wt.device} (float64).")
+def deep_networks(dcfg: DeepConfig, act: str) -> None:
+    st.subheader("Vanishing and exploding gradients")
+    st.markdown(vb.deep_text(act))
+    if (fit := bp.affordable_steps(dcfg)) < dcfg.steps:
+        st.info(f"{dcfg.steps} steps of a network this large would take too long here: "
+                f"training {fit} steps.")  # fmt: skip
+        dcfg = DeepConfig(dcfg.depth, dcfg.width, act, dcfg.init, fit, dcfg.lr)
+    res = deep_run(dcfg)
+    if (diagnosis := bp.diagnose(res)) is not None:
+        bad = res.diverged_at is not None
+        (st.error if bad else st.info)(diagnosis, icon=":material/error:" if bad else ":material/lightbulb:")  # fmt: skip
+    left, right = st.columns(2)
+    for col, name, build in ((left, "norms", vb.grad_norm_figure), (left, "std", vb.act_std_figure),
+                             (right, "train", vb.training_figure)):  # fmt: skip
+        chart(col, name, (dcfg,), lambda build=build: build(res))
+    right.markdown(vb.deep_summary(res))
 
 
-st.title("Backpropagation")
-st.markdown(
-    "A network is a chain of simple functions, so its loss is a function of a function of a "
-    "function. The **chain rule** says how a small change of any weight ripples through to the "
-    "loss: multiply the local derivatives along the path. Backpropagation computes all those "
-    "products at once by walking the network **backwards**, reusing each layer's result for "
-    "the layer below, so all gradients cost about as much as one forward pass."
-)
-st.latex(
-    r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)},\quad a^{(l)} = f(z^{(l)})"
-    r"\qquad\Longrightarrow\qquad"
-    r"\frac{\partial L}{\partial z^{(l)}} = \Big(W^{(l+1)\top} \frac{\partial L}{\partial z^{(l+1)}}\Big)"
-    r"\odot f'(z^{(l)}),\quad \frac{\partial L}{\partial W^{(l)}} = \frac{\partial L}{\partial z^{(l)}}\, a^{(l-1)\top}"
-)
-st.caption(
-    "x = a⁽⁰⁾: the input; W⁽ˡ⁾, b⁽ˡ⁾: weights and biases of layer l; z⁽ˡ⁾: pre-activation; "
-    "f: the activation function, f′ its derivative; a⁽ˡ⁾: the layer's output; L: the loss; "
-    "⊙: element-wise product; the last layer is linear (its z are the logits)."
-)
+def under_the_hood(cfg: TinyConfig, kink: bool, wt: bp.Walkthrough, loss: str) -> None:
+    st.subheader("Under the hood: hand-written backprop vs torch.autograd")
+    gc64 = check(cfg, 1e-6, "float64", kink)
+    ls = bp.loss_step(loss, wt.layers[-1].a, wt.y)
+    st.markdown(
+        "Everything on this page is computed by `dl_core.backprop.forward` / `backward` (tensor "
+        "ops, no autograd). The reference builds the same network from `torch.nn.Linear` and the "
+        "activation module, and differentiates `torch.nn`'s loss with `torch.autograd`."
+    )
+    st.markdown(
+        f"Max |hand − autograd|: **{np.abs(gc64.hand - gc64.autograd).max():.2e}** over every "
+        f"∂L/∂θ (float64), **{np.abs(ls.delta - ls.delta_autograd).max():.2e}** for ∂L/∂a."
+    )
+    left, right = st.columns(2)
+    left.code(inspect.getsource(bp.backward), language="python")
+    right.code(inspect.getsource(bp.reference_gradients), language="python")
+    st.code(inspect.getsource(bp.central_difference), language="python")
+    st.caption(f"Tiny network: {wt.seconds * 1000:.1f} ms on {wt.device} (float64).")
 
-# ---------------------------------------------------------------- controls of the tiny network
+
+lesson.header(
+    "Backpropagation",
+    "A network is a chain of simple functions, so the **chain rule** gives the gradient of the "
+    "loss with respect to every weight: multiply the local derivatives along the path. "
+    "Backpropagation computes all of them in one **backward** walk, reusing each layer's "
+    "error signal δ for the layer below: all gradients cost about two forward passes.",
+    vb.KEY_FORMULA,
+    notation.caption("a", "h", "phi", "delta", "W", "L", a="pre-activation of layer l",
+                     h="its activation (h⁽⁰⁾ = x)", delta="∂L/∂a⁽ˡ⁾",
+                     W="weights (rows: units)", phi="the activation function") + " ⊙: element-wise product.",
+)  # fmt: skip
+
 with st.sidebar:
     st.header("Tiny network")
     arch = params.select("Layers", "arch", list(bp.ARCHITECTURES), "2-2-1")
     act = params.select(
-        "Activation f", "act", bp.ACTIVATIONS, "sigmoid", format_func=ACTIVATION_LABELS.get
+        "Activation φ", "act", bp.ACTIVATIONS, "sigmoid", format_func=ACTIVATION_LABELS.get
     )
     loss = params.select("Loss", "loss", bp.LOSSES, "bce", format_func=bp.LOSS_LABELS.get)
     ex = params.select("Training example (XOR)", "ex", EXAMPLE_NAMES, EXAMPLE_NAMES[0])
@@ -144,7 +177,34 @@ with st.sidebar:
     st.header("Gradient check")
     eps = params.log_slider("ε (finite-difference step)", "eps", EPS_OPTIONS, 1e-6)
     prec = params.select("Precision", "prec", list(bp.DTYPES), "float64")
-    kink = params.toggle("Put a hidden unit on its kink (z = ε/3)", "kink", False)
+    kink = params.toggle("Put a hidden unit on its kink (a = ε/3)", "kink", False)
+    st.header("Deep network")
+    depth = params.slider("Depth (hidden layers)", "depth", 1, bp.MAX_DEPTH, 10)
+    width = params.slider("Width (units per layer)", "width", 1, bp.MAX_WIDTH, 32)
+    init = params.select("Initialisation", "init", bp.INITS, "xavier", format_func=bp.INIT_LABELS.get)  # fmt: skip
+    steps = params.slider("Training steps", "steps", 0, bp.MAX_STEPS, 60)
+    dlr = params.log_slider("Learning rate η (deep)", "dlr", LR_OPTIONS, 0.5)
+
+VANISH = DeepConfig(depth=10, width=32, activation="sigmoid", init="small", steps=0)
+presets = {  # name: (widget values, what to look for)
+    "Sigmoid, depth 10, small init": (
+        dict(act="sigmoid", depth=10, width=32, init="small", steps=60, **{lesson.TABS_KEY: TABS[3]}),
+        vb.vanishing_note(VANISH, deep_run(VANISH)),
+    ),
+    "ReLU with He init": (
+        dict(act="relu", depth=10, width=32, init="he", steps=60, dlr=0.1, **{lesson.TABS_KEY: TABS[3]}),
+        "He's σ² = 2/n_in keeps each layer's factor about 1: the gradient norm stays level across layers.",
+    ),
+    "Zero init: symmetry": (
+        dict(act="sigmoid", depth=3, width=8, init="zero", steps=100, **{lesson.TABS_KEY: TABS[3]}),
+        "All units of a layer compute the same and get the same gradient: training never separates them.",
+    ),
+    "ReLU kink: poor check": (
+        dict(act="relu", kink=True, eps=1e-6, prec="float64", **{lesson.TABS_KEY: TABS[1]}),
+        "A hidden unit sits a third of ε from the kink: the central difference straddles it.",
+    ),
+}  # fmt: skip
+lesson.try_this(presets)
 
 cfg = TinyConfig(arch, act, loss, seed, scale, EXAMPLE_NAMES.index(ex), lr)
 view = (cfg, eps if kink else None)  # everything the walkthrough (and its figures) depends on
@@ -152,140 +212,25 @@ wt = tiny_run(*view)
 if not wt.finite:
     st.error(
         "This network produced NaN or inf (the numbers overflowed). Lower the weight scale or the "
-        "learning rate; the plots below show what could be computed.",
+        "learning rate; the plots show what could be computed.",
         icon=":material/error:",
     )
+chart(st, "graph", view, lambda: vb.graph(wt))
+st.caption(vb.graph_caption(wt))
 
-# ---------------------------------------------------------------- the graph
-st.subheader("The network as a computational graph")
-st.markdown(
-    f"A **{'-'.join(map(str, cfg.sizes))}** network on the example chosen in the sidebar. "
-    "Each box shows the node's forward value and, in red, the gradient of the loss with respect "
-    "to it; each edge shows a weight (blue positive, red negative, thickness ~ |w|). Hover for "
-    "every number."
-)
-st.plotly_chart(fast.figure(("backprop.graph", *view), lambda: vb.graph(wt)), key="fig_graph")
-
-# ---------------------------------------------------------------- with your numbers
-st.subheader("The chain rule with your numbers")
-st.markdown("**Forward pass**, layer by layer, then the loss:")
-for line in vb.forward_latex(wt):
-    st.latex(line)
-st.latex(vb.loss_latex(wt))
-st.markdown("**Backward pass**, from the loss down to the first layer:")
-for layer in reversed(range(1, len(wt.layers) + 1)):
-    st.markdown(f"Layer {layer}{' (output)' if layer == len(wt.layers) else ''}")
-    for line in vb.backward_latex(wt, layer):
-        st.latex(line)
-st.markdown("**One weight, as a product of three local derivatives:**")
-one_weight(wt, [n for n in bp.tiny_params(cfg).names() if n.startswith("W")])
-st.markdown(f"**One gradient-descent step** with η = {lr:g} on this example:")
-for line in vb.update_latex(wt):
-    st.latex(line)
-if wt.finite and wt.L_after > wt.L:
-    st.warning("The loss went *up*: η is too large for this curvature, the step overshot.")
-
-# ---------------------------------------------------------------- gradient check
-st.subheader("Gradient check: is the backward pass right?")
-st.markdown(
-    "Nudge one parameter by ±ε and watch the loss: the **central difference** "
-    "(L(θ+ε) − L(θ−ε)) / 2ε approximates its partial derivative with an error of order ε² "
-    "plus rounding of order u·|L|/ε (u ≈ 10⁻¹⁶ in float64, 6·10⁻⁸ in float32). Agreement to "
-    "about 10⁻⁷ in float64 means the hand-written backprop is right."
-)
-st.latex(
-    r"\text{rel. error} = \frac{|g_{\text{backprop}} - g_{\text{other}}|}{\max(|g_{\text{backprop}}|, |g_{\text{other}}|)}"
-)
-gc = check(cfg, eps, prec, kink)
-table = vb.grad_check_table(gc)
-fmt = {c: st.column_config.NumberColumn(format="%.3e") for c in table.columns[1:6]}
-st.dataframe(table, hide_index=True, column_config=fmt)
-m1, m2 = st.columns(2)
-m1.metric("worst rel. error, backprop vs autograd", f"{gc.max_rel_autograd:.1e}")
-m2.metric("worst rel. error, backprop vs finite differences", f"{gc.max_rel_fd:.1e}")
-if (why := vb.check_explanation(gc, act)) is not None:
-    st.warning(why, icon=":material/report:")
-fig = fast.figure(
-    ("backprop.sweep", cfg, kink, eps, prec),
-    lambda: vb.eps_sweep_figure(sweep(cfg, kink), eps, prec),
-)
-st.plotly_chart(fig, key="fig_sweep")
-st.caption(
-    "Every ε straddles the kink here: the error stays near 1/3 whatever ε."
-    if kink and act in ("relu", "leaky_relu")
-    else "The V shape: to the right truncation error (∝ ε²), to the left rounding (∝ 1/ε). "
-    "Dotted: 10⁻⁶."
-)
-
-# ---------------------------------------------------------------- activations and losses
-st.subheader("Activation functions and their derivatives")
-left, right = st.columns([3, 2])
-with left:
-    marks = np.concatenate([lay.z for lay in wt.layers[:-1]])
-    fig = fast.figure(
-        ("backprop.act", *view), lambda: vb.activation_figure(bp.activation_curve(act), act, marks)
-    )
-    st.plotly_chart(fig, key="fig_act")
-with right:
-    f_tex, df_tex = bp.ACTIVATION_FORMULAS[act]
-    st.latex(f_tex)
-    st.latex(df_tex)
-    st.markdown(
-        "Backprop multiplies by f′(z) at every layer. Where f′ is nearly 0 (shaded) the unit is "
-        "**saturated**: sigmoid's f′ is at most 0.25 and tanh's tails are flat, so gradients "
-        "shrink layer after layer. ReLU passes 1 for z > 0 but exactly 0 for z < 0 (a dead unit "
-        "learns nothing); leaky ReLU keeps a slope of 0.01; GELU and softplus are smooth ReLUs. "
-        "Change f in the sidebar: the dots are your network's hidden units."
-    )
-
-st.subheader("Loss functions and their gradient with respect to the logits")
-out = wt.layers[-1]
-ls = bp.loss_step(loss, out.z, wt.y)
-st.latex(r"\qquad".join(bp.LOSS_FORMULAS[loss]))
-st.latex(vb.loss_step_latex(ls))
-left, right = st.columns([3, 2])
-with left:
-    title = f"{bp.LOSS_LABELS[loss].capitalize()} and its slope"
-    fig = fast.figure(
-        ("backprop.loss", *view),
-        lambda: vb.loss_figure(*bp.loss_curve(loss, wt.y, out.z), ls, title),
-    )
-    st.plotly_chart(fig, key="fig_loss")
-with right:
-    st.markdown(
-        "Sigmoid + binary cross-entropy and softmax + cross-entropy both give **∂L/∂z = p − y**: "
-        "the error itself. The log in the loss cancels the exponential in σ or softmax, so the "
-        "gradient never saturates, even when p is confidently wrong; with MSE on a sigmoid it "
-        "would be multiplied by σ′(z), which vanishes exactly then."
-    )
-    st.caption(
-        "Hand-written ∂L/∂z vs autograd through torch.nn's loss: max |difference| = "
-        f"{np.abs(ls.dL_dz - ls.dL_dz_autograd).max():.1e}."
-    )
-
-# ---------------------------------------------------------------- vanishing and exploding
-st.subheader("Vanishing and exploding gradients")
-st.markdown(
-    "In a deep network, ∂L/∂W⁽¹⁾ is a product of one factor W⁽ˡ⁾ᵀ·diag f′(z⁽ˡ⁾) per layer. If "
-    "those factors are typically below 1 the gradient shrinks exponentially with depth "
-    "(**vanishing**); above 1 it grows (**exploding**). Xavier initialisation (σ² = 2/(n_in+n_out)) "
-    "keeps the factor near 1 for tanh; He (σ² = 2/n_in) for ReLU, which zeroes half its inputs. "
-    f"The activation is the sidebar's: **{ACTIVATION_LABELS[act]}**."
-)
-deep_section(act)
-
-# ---------------------------------------------------------------- try this
-presets = [  # (button, widget values, what to look for)
-    ("Sigmoid, depth 10, small init", dict(act="sigmoid", depth=10, width=32, init="small", steps=60),
-     "Each layer multiplies the gradient by about 0.25·0.01·√32: the first layer gets ~10⁻²⁰ of the last's."),
-    ("ReLU with He init", dict(act="relu", depth=10, width=32, init="he", steps=60, dlr=0.1),
-     "He's σ² = 2/n_in makes each layer's factor about 1: the gradient norm stays level across layers."),
-    ("Zero init: symmetry never breaks", dict(act="sigmoid", depth=3, width=8, init="zero", steps=100),
-     "All units of a layer compute the same and get the same gradient: training never separates them."),
-    ("ReLU kink: a poor gradient check", dict(act="relu", kink=True, eps=1e-6, prec="float64"),
-     "A hidden unit sits a third of ε from the kink: the central difference straddles it."),
-]  # fmt: skip
-params.try_this({name: (values, note) for name, values, note in presets})
-
-# ---------------------------------------------------------------- under the hood
-under_the_hood(cfg, kink, wt, ls)
+tabs = lesson.tabs(TABS)
+if tab := tabs.open(TABS[0]):
+    with tab:
+        with_your_numbers(wt, cfg)
+if tab := tabs.open(TABS[1]):
+    with tab:
+        gradient_check(cfg, eps, prec, kink, act)
+if tab := tabs.open(TABS[2]):
+    with tab:
+        activations_and_losses(wt, view, act, loss)
+if tab := tabs.open(TABS[3]):
+    with tab:
+        deep_networks(DeepConfig(depth, width, act, init, steps, dlr), act)
+if tab := tabs.open(TABS[4]):
+    with tab:
+        under_the_hood(cfg, kink, wt, loss)

@@ -5,15 +5,16 @@ import uuid
 
 import streamlit as st
 
-from dl_core import data2d, mlp
+from dl_core import data2d, mlp, notation
 from dl_core.mlp import Config
-from ui import fast, params
+from ui import fast, lesson, params
 from viz import playground as vp
 
 LR_OPTIONS = params.log_options(-4, 1)  # 1e-4 .. 10
-RATE_OPTIONS = params.log_options(-5, 1)  # lambda
+RATE_OPTIONS = params.log_options(-5, 1)  # alpha
 TICK_SECONDS = 0.3  # the live fragment reruns this often while playing
 MAP_RES, TILE_RES = 50, 16  # heat-map cells per axis: decision map, neuron tiles
+TABS = ["With your numbers", "Dropout", "Batch norm", "The formulas", "Under the hood"]
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing with torch.nn + torch.optim ...")
@@ -45,10 +46,18 @@ def chart(where, name: str, build, *view) -> None:
     where.plotly_chart(fig, key=f"pg_{name}")
 
 
+def hidden_layer(label: str, key: str, cfg: Config, where=st) -> int:
+    return where.selectbox(label, range(1, len(cfg.hidden) + 1), key=key,
+                           format_func=lambda k: f"hidden {k}")  # fmt: skip
+
+
 @fast.section
 def one_neuron(cfg: Config) -> None:
     """One neuron at one point, and the last update of one weight: its pickers rerun only this."""
     net = st.session_state["pg_net"]
+    st.subheader("With your numbers: one neuron, one point")
+    st.caption("The network's own weights, in evaluation mode (no dropout; batch norm's running "
+               "averages). While playing they stay as they were at Play: Pause to update them.")  # fmt: skip
     n_cols = len(cfg.hidden) + 1
     s1, s2, s3, s4 = st.columns(4)
     layer = s1.selectbox("Layer", range(1, n_cols + 1), key="pg_layer",
@@ -59,62 +68,83 @@ def one_neuron(cfg: Config) -> None:
     for line in vp.neuron_latex(cfg, mlp.neuron(net, layer, unit, (px, py))):
         st.latex(line)
     if net.diverged_at is not None:
-        st.caption(
-            "Training diverged: these are the last finite weights, from before the bad step."
-        )
+        st.caption("Training diverged: these are the last finite weights, from before the bad step.")  # fmt: skip
     elif net.step_count > 0:
         src = st.selectbox("The update of its incoming weight from input", range(1, cfg.sizes[layer - 1] + 1),
                            key="pg_src", format_func=lambda i: vp.input_label(cfg, layer, i))  # fmt: skip
         u = mlp.weight_update(net, layer, src, unit)
-        st.markdown(
-            f"**The last update (step {u.step}) of this weight** with {mlp.OPTIMIZER_LABELS[u.optimizer]}:"
-        )
+        st.markdown(f"**The last update (step {u.step}) of this weight** with {mlp.OPTIMIZER_LABELS[u.optimizer]}:")  # fmt: skip
         for line in vp.update_latex(u):
             st.latex(line)
 
 
-@fast.section  # opening the expander reruns only this section; its work runs only when open
+@fast.section
+def dropout_tab(cfg: Config) -> None:
+    st.subheader("Dropout: a random mask in training, none in evaluation")
+    st.markdown(vp.DROPOUT_TEXT)
+    st.latex(vp.DROPOUT_FORMULA)
+    if not cfg.hidden:
+        return st.info("Dropout acts on hidden layers: add one in the sidebar.")
+    p = cfg.dropout if cfg.dropout > 0 else 0.5
+    if cfg.dropout == 0:
+        st.info("Dropout is off (p = 0 in the sidebar), so training uses no mask; below, "
+                "p = 0.5 on the current network shows what a mask would do.")  # fmt: skip
+    c1, c2 = st.columns(2)
+    layer = hidden_layer("Hidden layer", "pg_drop_layer", cfg, c1)
+    net = st.session_state["pg_net"]
+    point = c2.slider("Training point", 1, net.n_train, 1, key="pg_drop_point") - 1
+    v = mlp.dropout_view(net, layer, p, point, seed=net.step_count)
+    st.plotly_chart(vp.dropout_figure(v), key="pg_dropout")
+    for line in vp.dropout_latex(v):
+        st.latex(line)
+
+
+@fast.section
+def batch_norm_tab(cfg: Config) -> None:
+    st.subheader("Batch norm: the batch's statistics in training, running averages in evaluation")
+    for line in vp.BN_FORMULAS:
+        st.latex(line)
+    st.markdown(vp.BN_TEXT)
+    if not (cfg.batch_norm and cfg.hidden):
+        return st.info("Batch norm is off: switch on Network → Batch normalisation in the sidebar "
+                       "(it starts a new network) to see both sets of statistics here.")  # fmt: skip
+    net = st.session_state["pg_net"]
+    c1, c2 = st.columns(2)
+    layer = hidden_layer("Hidden layer", "pg_bn_layer", cfg, c1)
+    unit = c2.selectbox("Unit j", range(1, cfg.hidden[layer - 1] + 1), key="pg_bn_unit")
+    v = mlp.batch_norm_view(net, layer)
+    st.markdown(f"A training batch of **{len(v.a)}** points (the sidebar's batch size), its "
+                f"first point, unit {unit} of hidden layer {layer}, after {net.step_count:,} step{'s' * (net.step_count != 1)}:")  # fmt: skip
+    for line in vp.bn_latex(v, unit):
+        st.latex(line)
+    fmt = {c: st.column_config.NumberColumn(format="%.3g") for c in vp.bn_table(v).columns[1:]}
+    st.dataframe(vp.bn_table(v), hide_index=True, column_config=fmt)
+
+
 def under_the_hood(cfg: Config) -> None:
-    box = st.expander("Under the hood: the hand-written step vs torch.nn + torch.optim",
-                      icon=":material/code:", key="pg_hood", on_change="rerun")  # fmt: skip
-    if not box.open:
-        return
-    with box:
-        gap = reference_gap(cfg)
-        st.markdown(
-            "Every training step above runs `Net._step`: forward and backward pass written with "
-            "tensor ops, all parameters in one flat tensor so the optimizer update is a few in-place "
-            "ops. The same 50 full-batch steps with `TorchMLP` (nn.Linear, nn.BatchNorm1d, autograd) "
-            f"and `torch.optim`, in float64, end at a **max |θ_hand − θ_torch| = {gap:.2e}**."
-        )
-        if st.button("Measure the speed of both", key="pg_speed"):
-            mine, ref = speeds(cfg)
-            st.markdown(
-                f"Full-batch steps per second: **{mine:,.0f}** hand-written, **{ref:,.0f}** nn.Module + torch.optim."
-            )
-        st.code(
-            inspect.getsource(mlp.Net._step) + inspect.getsource(mlp.Net._regularize_and_update),
-            language="python",
-        )
-        st.code(
-            inspect.getsource(mlp.TorchMLP.forward) + inspect.getsource(mlp.reference_optimizer),
-            language="python",
-        )
-        device = st.session_state["pg_net"].device
-        st.caption(
-            f"Device: {device} (a step is ~30 microsecond-sized ops: a GPU launch costs more)."
-        )
+    st.subheader("Under the hood: the hand-written step vs torch.nn + torch.optim")
+    gap = reference_gap(cfg)
+    st.markdown(vp.hood_text(gap))
+    if st.button("Measure the speed of both", key="pg_speed"):
+        mine, ref = speeds(cfg)
+        st.markdown(f"Full-batch steps per second: **{mine:,.0f}** hand-written, **{ref:,.0f}** nn.Module + torch.optim.")  # fmt: skip
+    st.code(inspect.getsource(mlp.Net._step) + inspect.getsource(mlp.Net._regularize_and_update), language="python")  # fmt: skip
+    st.code(inspect.getsource(mlp.TorchMLP.forward) + inspect.getsource(mlp.reference_optimizer), language="python")  # fmt: skip
+    device = st.session_state["pg_net"].device.upper()
+    st.caption(f"Device: {device} (a step is ~30 microsecond-sized ops: a GPU launch costs more).")
 
 
-st.title("Neural-network playground")
-st.markdown(
-    "A neural network bends the input plane until the classes can be told apart. Each "
-    "hidden neuron computes a weighted sum of its inputs and squashes it with an activation "
-    "function; its output over the plane is a soft **half-plane** in the first layer and ever "
-    "more intricate shapes in the layers above. Press **Play** and watch the boundary form."
-)
+lesson.header(
+    "Neural-network playground",
+    "A neural network bends the input plane until the classes can be told apart: each neuron "
+    "takes a weighted sum of its inputs and squashes it with an activation function φ. Press "
+    "**Play** and watch the decision boundary form; the tiles show what every neuron computes.",
+    vp.KEY_FORMULA,
+    notation.caption("a", "h", "W", "phi", "theta", "eta", a="pre-activation of layer l",
+                     h="its activation (h⁽⁰⁾ = x: the input features)", W="layer l's weights",
+                     theta="every weight and bias", eta="the learning rate"),
+)  # fmt: skip
 
-# ---------------------------------------------------------------- controls
 with st.sidebar:
     st.header("Data")
     dataset = params.select("Dataset", "data", tuple(data2d.DATASETS), "circles",
@@ -131,20 +161,16 @@ with st.sidebar:
         params.slider(f"Neurons in layer {i}", f"h{i}", 1, mlp.MAX_NEURONS, 8)
         for i in range(1, n_layers + 1)
     )
-    act = params.select("Activation", "act", mlp.ACTIVATIONS, "tanh")
-    init = params.select(
-        "Initialisation", "init", mlp.INITS, "xavier", format_func=mlp.INIT_LABELS.get
-    )
+    act = params.select("Activation φ", "act", mlp.ACTIVATIONS, "tanh")
+    init = params.select("Initialisation", "init", mlp.INITS, "xavier", format_func=mlp.INIT_LABELS.get)  # fmt: skip
     bn = params.toggle("Batch normalisation", "bn", False)
     dropout = params.slider("Dropout p", "drop", 0.0, 0.8, 0.0, 0.05)
     st.header("Training")
-    opt = params.select(
-        "Optimizer", "opt", mlp.OPTIMIZERS, "adam", format_func=mlp.OPTIMIZER_LABELS.get
-    )
+    opt = params.select("Optimizer", "opt", mlp.OPTIMIZERS, "adam", format_func=mlp.OPTIMIZER_LABELS.get)  # fmt: skip
     lr = params.log_slider("Learning rate η", "lr", LR_OPTIONS, 0.03)
     batch = params.slider("Batch size (0 = all training points)", "batch", 0, 200, 0)
     reg = params.select("Regularisation", "reg", mlp.REGULARIZERS, "none")
-    rate = params.log_slider("Regularisation rate λ", "rate", RATE_OPTIONS, 0.001)
+    rate = params.log_slider("Regularisation strength α", "rate", RATE_OPTIONS, 0.001)
     seed = params.slider("Weight seed", "seed", 0, 99, 0)
     speed = params.slider("Steps per tick (speed)", "speed", 1, 500, 50)
 
@@ -161,18 +187,8 @@ if net is None or not net.update(cfg):  # a new structure needs a new network; �
 st.session_state.setdefault("pg_net_id", uuid.uuid4().hex)
 playing = st.session_state.setdefault("pg_playing", False) and net.diverged_at is None
 
-with st.expander("The formulas of this network", expanded=True, icon=":material/functions:"):
-    for line in vp.general_formulas(cfg):
-        st.latex(line)
-    st.caption(
-        "l: layer; i, j: neurons; w, b: weights and biases; z: weighted input; a: a neuron's "
-        "output; f: the activation; p: predicted probability; y: the label; N: points in the "
-        "batch; λ: regularisation rate; μ_B, σ²_B: the batch mean and variance; γ, β: batch-norm "
-        "scale and shift. Changing η, the optimizer, the batch size, dropout or λ keeps the "
-        "network; changing the data, features or architecture starts a new one."
-    )
-
-c1, c2, c3, c4 = st.columns(4)
+lesson.try_this(vp.PRESETS)  # Try this: experiments with what to look for
+c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1.3, 1.4], vertical_alignment="center")
 c1.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
           on_click=set_playing, args=(not playing,), type="primary", use_container_width=True)  # fmt: skip
 if c2.button("Step", icon=":material/skip_next:", use_container_width=True):
@@ -180,6 +196,7 @@ if c2.button("Step", icon=":material/skip_next:", use_container_width=True):
 c3.button("Reset", icon=":material/restart_alt:", on_click=reset, use_container_width=True)
 c4.button("Regenerate data", icon=":material/shuffle:", on_click=params.apply_preset,
           args=({"dseed": (data_seed + 1) % 100},), use_container_width=True)  # fmt: skip
+c5.toggle("Show test points (hollow)", key="pg_show_test")
 
 
 @st.fragment(run_every=TICK_SECONDS if playing else None)
@@ -194,24 +211,26 @@ def live() -> None:
     if net.step_count >= mlp.MAX_PLAY_STEPS:
         st.info(f"Paused at the page's limit of {mlp.MAX_PLAY_STEPS:,} steps. Press Reset to "
                 "train again.", icon=":material/timer:")  # fmt: skip
-    h = net.history
-    m = st.columns(4)
-    m[0].metric("Epoch", f"{net.epoch:,.1f}", help=f"{net.step_count:,} steps")
-    m[1].metric("Train loss", f"{h.train_loss[-1]:.4f}")
-    m[2].metric("Test loss", f"{h.test_loss[-1]:.4f}")
-    if cfg.task != "regression":
-        m[3].metric("Test accuracy", f"{h.test_acc[-1]:.1%}")
-    if (lesson := mlp.diagnose(net)) is not None:
-        st.warning(lesson + " Press Reset to start again.", icon=":material/warning:")
-    left, right = st.columns([3, 2] if len(cfg.hidden) >= 4 else [1, 1])  # deep nets need width
-    d = net.data
+    if (diagnosis := mlp.diagnose(net)) is not None:
+        st.warning(diagnosis + " Press Reset to start again.", icon=":material/warning:")
+    h, d = net.history, net.data
     test_on = st.session_state.get("pg_show_test", False)
-    chart(left, "network", lambda: vp.network_figure(cfg, net.params(), mlp.grid(net, TILE_RES)))
-    chart(right, "map", lambda: vp.decision_map(
+    left, right = st.columns([2, 3] if len(cfg.hidden) >= 4 else [1, 1])  # deep nets need width
+    chart(left, "map", lambda: vp.decision_map(
         mlp.grid(net, MAP_RES), cfg, d.X_train.numpy(), d.y_train.numpy(),
         d.X_test.numpy() if test_on else None, d.y_test.numpy() if test_on else None,
         "Regression surface" if cfg.task == "regression" else "Decision boundary",
     ), test_on)  # fmt: skip
+    chart(right, "network", lambda: vp.network_figure(cfg, net.params(), mlp.grid(net, TILE_RES)))
+    m = st.columns(4)
+    m[0].metric("Epoch", f"{net.epoch:,.1f}", help=f"{net.step_count:,} steps")
+    m[1].metric("Train loss", vp.fmt(h.train_loss[-1]), help=vp.EVAL_NOTE)
+    m[2].metric("Test loss", vp.fmt(h.test_loss[-1]), help=vp.EVAL_NOTE)
+    if cfg.task != "regression":
+        m[3].metric("Test accuracy", f"{h.test_acc[-1]:.1%}")
+    if net.step_count == 0:
+        return st.info("The loss and accuracy curves appear here once training starts: press "
+                       "**Play** or **Step**.", icon=":material/show_chart:")  # fmt: skip
     a, b = st.columns(2)
     chart(a, "loss", lambda: vp.loss_curves(h.epoch, h.train_loss, h.test_loss))
     if cfg.task == "binary":
@@ -220,41 +239,24 @@ def live() -> None:
         chart(b, "conf", lambda: vp.confusion_figure(mlp.confusion(net)))
 
 
-st.toggle("Show test points (diamonds)", key="pg_show_test")
 live()
 
-# ---------------------------------------------------------------- with your numbers
-st.subheader("With your numbers: one neuron, one point")
-st.caption(
-    "The current network's own weights. While playing they change every tick: pause to read them."
-)
-one_neuron(cfg)
-
-# ---------------------------------------------------------------- try this
-SPIRAL = dict(data="spiral", noise=0.0, n=500, test=0.5, act="tanh", opt="adam", lr=0.03,
-              batch=0, reg="none", drop=0.0, bn=False, pg_playing=True)  # fmt: skip
-OVERFIT = dict(data="xor", noise=0.3, n=80, test=0.5, feat=["x1", "x2"], layers=3, h1=16, h2=16,
-               h3=16, act="tanh", opt="adam", lr=0.03, batch=0, drop=0.0, bn=False,
-               pg_playing=True, pg_show_test=True)  # fmt: skip
-presets = {
-    "Spiral, too small a network": (
-        {**SPIRAL, "feat": ["x1", "x2"], "layers": 1, "h1": 2},
-        "Two tanh neurons can draw only two soft lines: the spiral stays out of reach.",
-    ),
-    "Spiral solved by features": (
-        {**SPIRAL, "feat": ["x1", "x2", "x1^2", "x2^2", "sin_x1", "sin_x2"], "layers": 1, "h1": 4},
-        "Give the network x², sin x: four neurons now reach ~99% test accuracy.",
-    ),
-    "Overfitting: 80 noisy points": (
-        {**OVERFIT, "reg": "none"},
-        "Train loss falls to ~0 while the test loss climbs: the net memorises the noise.",
-    ),
-    "…cured by L2": (
-        {**OVERFIT, "reg": "l2", "rate": 0.03},
-        "λ/2·Σw² keeps weights small and the boundary smooth (try dropout 0.3 too).",
-    ),
-}
-params.try_this(presets)
-
-# ---------------------------------------------------------------- under the hood
-under_the_hood(cfg)
+tabs = lesson.tabs(TABS)
+if tab := tabs.open(TABS[0]):
+    with tab:
+        one_neuron(cfg)
+if tab := tabs.open(TABS[1]):
+    with tab:
+        dropout_tab(cfg)
+if tab := tabs.open(TABS[2]):
+    with tab:
+        batch_norm_tab(cfg)
+if tab := tabs.open(TABS[3]):
+    with tab:
+        st.subheader("The formulas of this network")
+        for line in vp.general_formulas(cfg):
+            st.latex(line)
+        st.caption(vp.formulas_caption(cfg))
+if tab := tabs.open(TABS[4]):
+    with tab:
+        under_the_hood(cfg)

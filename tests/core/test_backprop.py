@@ -71,9 +71,9 @@ def test_relu_kink_convention_matches_pytorch():
 
 def test_saturation_marks_the_flat_tails():
     c = bp.activation_curve("sigmoid")
-    assert c.saturated[0] and c.saturated[-1] and not c.saturated[len(c.z) // 2]
+    assert c.saturated[0] and c.saturated[-1] and not c.saturated[len(c.a) // 2]
     r = bp.activation_curve("relu")
-    assert r.saturated[r.z < 0].all() and not r.saturated[r.z > 0].any()
+    assert r.saturated[r.a < 0].all() and not r.saturated[r.a > 0].any()
     assert not bp.activation_curve("softplus").saturated[-1]  # slope -> 1 on the right
 
 
@@ -104,19 +104,19 @@ def test_loss_and_gradient_match_torch(loss):
 
 def test_softmax_ce_gradient_is_p_minus_y():
     s = bp.loss_step("softmax_ce", [2.0, -1.0, 0.5], [0.0, 0.0, 1.0])
-    p = np.exp(s.z) / np.exp(s.z).sum()
+    p = np.exp(s.a) / np.exp(s.a).sum()
     np.testing.assert_allclose(s.y_hat, p, rtol=1e-14)
-    np.testing.assert_allclose(s.dL_dz, p - s.y, rtol=1e-12)
-    np.testing.assert_allclose(s.dL_dz_autograd, p - s.y, rtol=1e-12)
+    np.testing.assert_allclose(s.delta, p - s.y, rtol=1e-12)
+    np.testing.assert_allclose(s.delta_autograd, p - s.y, rtol=1e-12)
     assert pytest.approx(-math.log(p[2]), rel=1e-12) == s.L
 
 
 def test_bce_gradient_is_p_minus_y_and_stable():
     s = bp.loss_step("bce", [0.3], [1.0])
-    np.testing.assert_allclose(s.dL_dz, 1 / (1 + np.exp(-0.3)) - 1, rtol=1e-12)
+    np.testing.assert_allclose(s.delta, 1 / (1 + np.exp(-0.3)) - 1, rtol=1e-12)
     far = bp.loss_step("bce", [-800.0], [1.0])  # log(sigmoid(-800)) underflows if done naively
     assert pytest.approx(800.0, rel=1e-12) == far.L
-    np.testing.assert_allclose(far.dL_dz, far.dL_dz_autograd, rtol=1e-12)
+    np.testing.assert_allclose(far.delta, far.delta_autograd, rtol=1e-12)
 
 
 @pytest.mark.parametrize("loss", bp.LOSSES)
@@ -148,7 +148,7 @@ def test_hand_backprop_matches_autograd_on_random_nets(act, loss):
     (dx,) = torch.autograd.grad(bp.torch_loss(loss, bp.torch_model(p, act)(xr), y), xr)
     torch.testing.assert_close(bwd.dL_dx, dx, rtol=1e-9, atol=1e-13)
     # shapes as documented
-    assert [t.shape for t in fwd.z] == [(6, 5), (6, 4), (6, 2)]
+    assert [t.shape for t in fwd.a] == [(6, 5), (6, 4), (6, 2)]
     assert [t.shape for t in bwd.dL_dW] == [w.shape for w in p.W]
 
 
@@ -258,16 +258,16 @@ def test_walkthrough_numbers_follow_the_chain_rule():
     w = bp.walkthrough(bp.TinyConfig(arch="2-3-2-1", activation="sigmoid", loss="bce"))
     assert w.finite
     out = w.layers[-1]
-    np.testing.assert_allclose(out.dL_dz, w.y_hat - w.y, rtol=1e-12)  # BCE: p - y
+    np.testing.assert_allclose(out.delta, w.y_hat - w.y, rtol=1e-12)  # BCE: p - y
     for lay in w.layers:
-        np.testing.assert_allclose(lay.dL_dz, lay.dL_da * lay.da_dz, rtol=1e-14)
-        np.testing.assert_allclose(lay.dL_dW, np.outer(lay.dL_dz, lay.a_prev), rtol=1e-14)
+        np.testing.assert_allclose(lay.delta, lay.dL_dh * lay.dh_da, rtol=1e-14)
+        np.testing.assert_allclose(lay.dL_dW, np.outer(lay.delta, lay.h_prev), rtol=1e-14)
         np.testing.assert_allclose(lay.W_new, lay.W - 0.5 * lay.dL_dW, rtol=1e-14)
         np.testing.assert_allclose(lay.b_new, lay.b - 0.5 * lay.dL_db, rtol=1e-14)
     for below, above in zip(w.layers[:-1], w.layers[1:]):
-        np.testing.assert_allclose(below.dL_da, above.W.T @ above.dL_dz, rtol=1e-12)
+        np.testing.assert_allclose(below.dL_dh, above.W.T @ above.delta, rtol=1e-12)
     sig = w.layers[0]
-    np.testing.assert_allclose(sig.da_dz, sig.a * (1 - sig.a), rtol=1e-12)
+    np.testing.assert_allclose(sig.dh_da, sig.h * (1 - sig.h), rtol=1e-12)
     assert w.L_after < w.L  # a small gradient step lowers this example's loss
     # L_after is the loss of the stepped network (weights and biases), recomputed by hand
     new = bp.Params(tuple(map(torch.from_numpy, (lay.W_new for lay in w.layers))),
@@ -288,7 +288,7 @@ def test_softmax_net_has_two_logits():
     assert cfg.sizes == (2, 2, 2)
     w = bp.walkthrough(cfg)
     np.testing.assert_allclose(w.y, [0.0, 1.0])
-    np.testing.assert_allclose(w.layers[-1].dL_dz, w.y_hat - w.y, rtol=1e-12)
+    np.testing.assert_allclose(w.layers[-1].delta, w.y_hat - w.y, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -376,6 +376,33 @@ def test_sigmoid_small_init_vanishes_and_relu_he_does_not():
     h = he.grad_norms[0]
     assert 1e-2 < h[0] / h[-1] < 1e2
     assert bp.diagnose(he) is None
+
+
+def test_underflow_to_zero_with_random_init_is_vanishing_not_symmetry():
+    """Issue 13, item 2: depth 30, sigmoid, init 0.01: float32 gradients underflow to exactly
+    0 although the weights are random."""
+    res = bp.train(bp.DeepConfig(depth=30, width=32, activation="sigmoid", init="small", steps=0))
+    assert (res.grad_norms[0][:5] == 0).all() and (res.spread > 0).all()  # random weights
+    text = bp.diagnose(res)
+    assert "vanishing gradients (underflowed to 0)" in text.lower()
+    assert "symmetry never breaks" not in text
+
+
+def test_tiny_gradients_everywhere_are_diagnosed():
+    """tanh with small weights: the first/last ratio looks fine, but every gradient is tiny."""
+    res = bp.train(bp.DeepConfig(depth=10, width=32, activation="tanh", init="small", steps=0))
+    assert 0.1 < bp.gradient_ratio(res) < 10 and res.grad_norms[0].max() < bp.TINY_GRADIENT
+    assert "Vanishing signal" in bp.diagnose(res)
+
+
+def test_backward_factor_predicts_the_measured_shrinking():
+    """Sigmoid, small weights: each layer scales delta by about sigma'(0) sigma_w sqrt(n)."""
+    cfg = bp.DeepConfig(depth=10, width=32, activation="sigmoid", init="small", steps=0)
+    res = bp.train(cfg)
+    assert bp.backward_factor(cfg) == pytest.approx(0.25 * 0.01 * math.sqrt(32))
+    assert bp.measured_factor(res) == pytest.approx(bp.backward_factor(cfg), rel=0.25)
+    relu = bp.DeepConfig(depth=10, width=32, activation="relu", init="small", steps=0)
+    assert bp.backward_factor(relu) == pytest.approx(math.sqrt(0.5) * 0.01 * math.sqrt(32))
 
 
 def test_zero_init_symmetry_never_breaks():

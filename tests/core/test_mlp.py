@@ -169,14 +169,111 @@ def test_neuron_walkthrough_matches_network():
     g = mlp.grid(net, 3)
     x = (float(g.xs[2]), float(g.ys[0]))  # grid cell [y=0, x=2]
     w = mlp.neuron(net, 2, 3, x)
-    assert w.z == pytest.approx(float(np.dot(w.a_prev, w.w)) + w.b, abs=1e-5)
+    assert w.a == pytest.approx(float(np.dot(w.h_prev, w.w)) + w.b, abs=1e-5)
     mu, var, gamma, beta = w.bn
-    assert w.z_norm == pytest.approx(gamma * (w.z - mu) / math.sqrt(var + mlp.BN_EPS) + beta)
-    assert w.a == pytest.approx(mlp.activation_value(w.activation, w.z_norm), abs=1e-5)
-    assert w.a == pytest.approx(g.layers[2][0, 2, 2], abs=1e-5)
-    out = mlp.neuron(net, 3, 1, x)  # the output neuron: sigmoid of z
+    assert (mu, var) == (float(net.layers[1].running_mean[2]), float(net.layers[1].running_var[2]))
+    assert w.a_norm == pytest.approx(gamma * (w.a - mu) / math.sqrt(var + mlp.BN_EPS) + beta)
+    assert w.h == pytest.approx(mlp.activation_value(w.activation, w.a_norm), abs=1e-5)
+    assert w.h == pytest.approx(g.layers[2][0, 2, 2], abs=1e-5)
+    out = mlp.neuron(net, 3, 1, x)  # the output neuron: sigmoid of a
     assert out.activation == "sigmoid"
-    assert out.a == pytest.approx(g.output[0, 2], abs=1e-5)
+    assert out.h == pytest.approx(g.output[0, 2], abs=1e-5)
+
+
+# ---------------------------------------------------------------- dropout and batch norm
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropout_matches_torch_nn_dropout(p):
+    """Train mode: the same mask gives torch's output (0 or h / (1 - p)), and the mean over
+    many masks keeps h; eval mode: the identity, as nn.Dropout.eval()."""
+    g = torch.Generator().manual_seed(3)
+    h = torch.randn(4000, 8, generator=g, dtype=torch.float64)
+    drop = torch.nn.Dropout(p)
+    torch.manual_seed(0)
+    ref = drop(h)  # train mode (a fresh module is in training mode)
+    r = (ref != 0).double()
+    mine, r_used = mlp.dropout(h, p, r=r)
+    torch.testing.assert_close(mine, ref, rtol=0, atol=1e-15)
+    assert torch.equal(r_used, r)
+    ours, r2 = mlp.dropout(h, p, generator=g)  # our own Bernoulli(1 - p) draw
+    torch.testing.assert_close(ours, h * r2 / (1 - p))  # dropped: 0; kept: h / (1 - p)
+    assert set(torch.unique(r2).tolist()) == {0.0, 1.0}
+    assert float(r2.mean()) == pytest.approx(1 - p, abs=0.02)
+    assert float(ours.mean()) == pytest.approx(float(h.mean()), abs=0.03)  # E[out] = h
+    assert float(ref.mean()) == pytest.approx(float(h.mean()), abs=0.03)
+    drop.eval()
+    assert torch.equal(mlp.dropout(h, p, train=False)[0], drop(h)) and torch.equal(drop(h), h)
+
+
+def test_dropout_view_uses_the_network_and_keeps_the_mean():
+    net = Net(replace(Config.tiny(), hidden=(6, 5), dropout=0.3))
+    net.advance(40)
+    v = mlp.dropout_view(net, 2, 0.3, point=4)
+    H = net.forward_eval(net.F_train)[2].double().numpy()
+    np.testing.assert_allclose(v.h, H[4], rtol=1e-6)
+    np.testing.assert_allclose(v.h_train, v.h * v.r / 0.7)
+    assert set(v.r.tolist()) <= {0.0, 1.0} and v.kept == pytest.approx(0.7, abs=0.01)
+    se = np.abs(v.h) * np.sqrt(0.3 / 0.7 / v.draws)  # the standard error of the mean
+    assert (np.abs(v.mean_train - v.h) <= 5 * se + 1e-12).all()  # E[h r / (1 - p)] = h
+    with pytest.raises(ValueError, match="hidden"):
+        mlp.dropout_view(Net(replace(Config.tiny(), hidden=())), 1, 0.3)
+
+
+@pytest.mark.parametrize("batch", [0, 32])
+def test_batch_norm_view_matches_torch_batchnorm1d(batch):
+    """A training batch through nn.BatchNorm1d in train mode gives mu_B, sigma_B^2, the
+    normalised output and the next running averages; in eval mode, the running averages."""
+    cfg = replace(Config.tiny(), hidden=(6, 5), batch_norm=True, batch_size=batch)
+    net = Net(cfg, dtype=torch.float64)
+    net.advance(25)
+    v = mlp.batch_norm_view(net, 2, seed=1)
+    idx = mlp.training_batch(net, seed=1)
+    assert len(idx) == (net.n_train if batch == 0 else batch) == len(v.a)
+    # the pre-activations of layer 2, from torch.nn in training mode (batch statistics below)
+    ref = TorchMLP(cfg).load_flat(net)
+    X = net.F_train[idx]
+    a1 = ref.norms[0](ref.linears[0](X))
+    a2 = ref.linears[1](ref.act(a1)).detach()
+    np.testing.assert_allclose(v.a, a2.numpy(), rtol=1e-10, atol=1e-12)
+    bn = torch.nn.BatchNorm1d(5, eps=mlp.BN_EPS, momentum=mlp.BN_MOMENTUM, dtype=torch.float64)
+    L = net.layers[1]
+    with torch.no_grad():
+        bn.weight.copy_(L.gamma), bn.bias.copy_(L.beta)
+        bn.running_mean.copy_(L.running_mean), bn.running_var.copy_(L.running_var)
+    np.testing.assert_allclose(v.running_mean, L.running_mean.numpy())
+    out = bn(a2).detach()  # train mode: the batch's own statistics, running stats updated
+    np.testing.assert_allclose(v.train_out, out.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(v.mu_B, a2.mean(0).numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(v.var_B, a2.var(0, unbiased=False).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(v.next_mean, bn.running_mean.numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(v.next_var, bn.running_var.numpy(), rtol=1e-10)
+    bn.eval()
+    with torch.no_grad():
+        bn.running_mean.copy_(L.running_mean), bn.running_var.copy_(L.running_var)
+    np.testing.assert_allclose(v.eval_out, bn(a2).detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert not np.allclose(v.train_out, v.eval_out)  # the two views differ
+
+
+def test_running_statistics_match_torch_after_training():
+    """The hand-written step updates the running averages as nn.BatchNorm1d does, and the
+    network's evaluation (decision map, loss curves) is torch's eval mode."""
+    cfg = replace(Config.tiny(), hidden=(6,), batch_norm=True, optimizer="sgd", lr=0.1)
+    net = Net(cfg, dtype=torch.float64)
+    ref = TorchMLP(cfg).load_flat(net)
+    opt = mlp.reference_optimizer(cfg, ref.parameters())
+    with torch.enable_grad():
+        for _ in range(20):
+            opt.zero_grad()
+            ref.loss(net.F_train, net.Y_train).backward()
+            opt.step()
+    net.advance(20, record=False)
+    bn = ref.norms[0]
+    torch.testing.assert_close(net.layers[0].running_mean, bn.running_mean, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(net.layers[0].running_var, bn.running_var, rtol=1e-9, atol=1e-12)
+    ref.eval()
+    torch.testing.assert_close(net.forward_eval(net.F_test)[-1], ref(net.F_test).detach(),
+                               rtol=1e-8, atol=1e-10)  # fmt: skip
 
 
 @pytest.mark.parametrize("opt", mlp.OPTIMIZERS)

@@ -9,6 +9,7 @@ import pytest
 from dl_core import mlp
 from dl_core.mlp import Config, Net
 from viz import playground as vp
+from viz import style
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -90,9 +91,61 @@ def test_decision_map_shows_the_probabilities_and_regression_values():
         hm = heatmaps(fig)[0]
         np.testing.assert_allclose(np.asarray(hm.z, dtype=float), g.output, atol=1e-6)
         lo = -1 if cfg.task == "regression" else 0
-        assert (hm.zmin, hm.zmax) == (lo, 1)
-        assert list(hm.colorbar.tickvals) == [lo, (lo + 1) / 2, 1]
+        assert (hm.zmin, hm.zmax) == (lo, 1) and hm.colorbar.title.text
+        if cfg.task == "regression":  # a signed value: the rulebook's scale, centred on 0
+            assert hm.zmid == 0 and [tuple(c) for c in hm.colorscale] == list(style.DIVERGING)
+        else:  # P(class 1): from the class-0 colour to the class-1 colour
+            assert [c[1] for c in hm.colorscale] == [vp.NEG, "#F7F7F7", vp.POS]
+        assert style.violations(fig.to_plotly_json()) == []
         assert len(pio.to_json(fig, validate=False)) < 40_000
+
+
+def test_classes_take_colours_and_markers_test_points_are_hollow():
+    cfg = Config(dataset="blobs3")
+    net = Net(cfg)
+    d = net.data
+    fig = vp.decision_map(mlp.grid(net, 10), cfg, d.X_train.numpy(), d.y_train.numpy(),
+                          d.X_test.numpy(), d.y_test.numpy())  # fmt: skip
+    pts = {t.name: t.marker for t in fig.data if t.type == "scatter"}
+    for k in range(3):
+        assert pts[f"class {k} (train)"].color == style.CATEGORY10[k]
+        assert pts[f"class {k} (train)"].symbol == style.MARKERS[k]
+        assert pts[f"class {k} (test)"].symbol == style.MARKERS[k] + "-open"
+    binary = vp.decision_map(mlp.grid(Net(Config()), 10), Config(), *(a.numpy() for a in (
+        Net(Config()).data.X_train, Net(Config()).data.y_train)))  # fmt: skip
+    colours = [t.marker.color for t in binary.data if t.type == "scatter"]
+    assert colours == [style.NEGATIVE, style.POSITIVE]  # class 0: negative output a
+
+
+def test_network_figure_keeps_the_rulebook():
+    cfg = Config(dataset="spiral3", hidden=(3, 5))
+    net = Net(cfg)
+    net.advance(5)
+    fig = vp.network_figure(cfg, net.params(), mlp.grid(net, TILE))
+    assert all(t.coloraxis == "coloraxis" for t in heatmaps(fig))
+    assert fig.layout.coloraxis.showscale and fig.layout.coloraxis.colorbar.title.text
+    assert style.violations(fig.to_plotly_json()) == []
+    edges = {t.line.color for t in fig.data if t.type == "scatter" and t.mode == "lines"}
+    assert {style.POSITIVE, style.NEGATIVE} <= edges
+
+
+def test_accuracy_axis_starts_at_the_data():
+    fig = vp.accuracy_curves([0, 1, 2], [0.5, 0.97, 0.986], [0.5, 0.96, 0.972])
+    lo, hi = fig.layout.yaxis.range
+    assert 0.4 < lo < 0.5 and 1 <= hi < 1.01
+    lo, _ = vp.accuracy_range([0.97, 0.986], [0.972])
+    assert 0.94 < lo < 0.97  # 97% and 98.6% a third of the axis apart, not 1%
+
+
+def test_dropout_figure_and_formula_use_the_view():
+    net = Net(Config.tiny())
+    v = mlp.dropout_view(net, 1, 0.5, point=2, seed=1)
+    fig = vp.dropout_figure(v)
+    np.testing.assert_allclose(fig.data[0].y, v.h)
+    np.testing.assert_allclose(fig.data[1].y, v.h_train)
+    assert style.violations(fig.to_plotly_json()) == []
+    text = "\n".join(vp.dropout_latex(v))
+    assert f"{int(v.r.sum())} \\text{{ of }} {len(v.r)}" in text
 
 
 def test_thin_keeps_short_curves_and_the_ends_of_long_ones():

@@ -1,4 +1,5 @@
-"""The backpropagation page in a real browser: every formula renders, presets work."""
+"""The backpropagation page in a real browser: every formula renders, every tab opens,
+presets work."""
 
 import pytest
 
@@ -6,12 +7,21 @@ from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
+TABS = ["Forward and backward with your numbers", "Gradient check", "Activations and losses",
+        "Deep networks", "Under the hood"]  # fmt: skip
 
-def assert_formulas_render(page) -> None:
+
+def assert_formulas_render(page, at_least: int = 10) -> None:
     """KaTeX marks a formula it cannot parse with .katex-error (shown as red source)."""
-    assert page.locator(".katex").count() >= 10
+    assert page.locator(".katex").count() >= at_least
     bad = page.locator(".katex-error")
     assert bad.count() == 0, bad.first.get_attribute("title")
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    wait_idle(page)
+    assert_no_exception(page)
 
 
 @pytest.mark.parametrize(
@@ -23,9 +33,15 @@ def test_backprop_formulas_render(server, page, query):
     page.goto(f"{server}/backprop{query}")
     wait_idle(page)
     assert_no_exception(page)
-    assert_formulas_render(page)
-    assert page.locator(".js-plotly-plot").count() >= 6
+    assert_formulas_render(page)  # the header and the first tab's walkthrough
+    assert page.locator(".js-plotly-plot").count() >= 1
+    charts = {TABS[1]: 2, TABS[2]: 3, TABS[3]: 4}
+    for name in TABS[1:]:
+        open_tab(page, name)
+        assert_formulas_render(page, at_least=1)
+        assert page.locator(".js-plotly-plot").count() >= charts.get(name, 1)
     if query:
+        open_tab(page, TABS[0])
         screenshot(page, f"backprop-{query.split('&')[0].split('=')[1]}")
 
 
@@ -37,7 +53,7 @@ def test_backprop_kink_preset_shows_poor_check(server, page):
     assert_no_exception(page)
     assert page.locator('[data-testid="stAlert"]').filter(has_text="Poor check").count() == 1
     assert "kink=1" in page.url
-    assert_formulas_render(page)
+    assert_formulas_render(page, at_least=2)
     screenshot(page, "backprop-kink")
 
 
@@ -47,5 +63,5 @@ def test_backprop_zero_init_preset(server, page):
     page.get_by_role("button", name="Zero init").click()
     wait_idle(page)
     assert_no_exception(page)
-    assert page.locator('[data-testid="stAlert"]').filter(has_text="symmetry").count() == 1
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="identical forever").count() == 1
     screenshot(page, "backprop-zero-init")

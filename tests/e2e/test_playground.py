@@ -19,7 +19,8 @@ def test_play_then_pause(server, page):
     wait_idle(page)
     assert_no_exception(page)
     assert page.locator(".katex").count() >= 3
-    assert page.locator(".js-plotly-plot").count() >= 4
+    assert page.locator(".js-plotly-plot").count() == 2  # the boundary and the network
+    assert page.get_by_text("curves appear here once training starts").count() == 1
     assert epoch(page) == 0.0
     page.get_by_role("button", name="Play").click()
     page.wait_for_timeout(3000)  # about ten ticks of the fragment
@@ -32,7 +33,23 @@ def test_play_then_pause(server, page):
     assert bad.count() == 0, bad.first.get_attribute("title")
     page.wait_for_timeout(1500)
     assert epoch(page) == first  # and stopped when paused
+    assert page.locator(".js-plotly-plot").count() == 4  # the loss and accuracy curves too
     screenshot(page, "playground-after-play")
+
+
+def test_every_tab_opens(server, page):
+    page.goto(f"{server}/playground?drop=0.3&bn=1")
+    wait_idle(page)
+    page.get_by_role("button", name="Step").click()
+    wait_idle(page)
+    for name in ["Dropout", "Batch norm", "The formulas", "Under the hood", "With your numbers"]:
+        page.get_by_role("tab", name=name).click()
+        wait_idle(page)
+        assert_no_exception(page)
+        bad = page.locator(".katex-error")
+        assert bad.count() == 0, bad.first.get_attribute("title")
+        if name in ("Dropout", "Batch norm"):
+            screenshot(page, f"playground-{name.lower().replace(' ', '-')}")
 
 
 def test_spiral_features_preset(server, page):
