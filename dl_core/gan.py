@@ -60,7 +60,7 @@ MAX_EVAL_SAMPLES = 4096
 MAX_GRID = 120  # cells per side of the density / heat-map grid
 VIEW = 3.0  # every target lies in the square [-VIEW, VIEW]^2
 LEAK = 0.2  # slope of leaky ReLU for negative inputs
-GP_WEIGHT = 1.0  # lambda of the WGAN gradient penalty (small 2-D critics need little)
+GP_WEIGHT = 1.0  # alpha, the gradient penalty's weight (the paper's lambda = 10; small 2-D critics need little)
 DIVERGED_ABS = 1e4  # |x_fake| beyond this counts as diverged (far off the plot)
 
 
@@ -454,13 +454,14 @@ class MinimaxNumbers:
     ls_fake: float = 0.0  # 1/2 (1/B) sum a(G(z_i))^2
     L_D_trained: float = 0.0  # d_loss(loss, a_real, a_fake) (WGAN: without the penalty)
     L_G_trained: float = 0.0  # g_loss(loss, a_fake)
+    gp: float = 0.0  # WGAN-GP: the gradient penalty on this batch (one draw of interpolates)
 
 
 def minimax_numbers(
-    a_real: torch.Tensor, a_fake: torch.Tensor, loss: str = "nonsaturating"
+    a_real: torch.Tensor, a_fake: torch.Tensor, loss: str = "nonsaturating", gp: float = 0.0
 ) -> MinimaxNumbers:
     """The terms of V(D, G) for D's raw outputs a_real (B,), a_fake (B,), read as logits,
-    and the losses of ``loss`` from the same outputs."""
+    and the losses of ``loss`` from the same outputs (``gp``: WGAN-GP's penalty term)."""
     check_choice("loss", loss, LOSSES)
     with torch.no_grad():
         a_real, a_fake = a_real.flatten().double().cpu(), a_fake.flatten().double().cpu()
@@ -483,7 +484,21 @@ def minimax_numbers(
             ls_fake=float(0.5 * (a_fake**2).mean()),
             L_D_trained=float(d_loss(loss, a_real, a_fake)),
             L_G_trained=float(g_loss(loss, a_fake)),
+            gp=float(gp),
         )
+
+
+def gradient_penalty(
+    D: Net, x_real: torch.Tensor, x_fake: torch.Tensor, eps: torch.Tensor
+) -> torch.Tensor:
+    """WGAN-GP's penalty mean_i (||grad a(x_hat_i)|| - 1)^2 on the interpolates
+    x_hat = eps x_real + (1 - eps) x_fake (Gulrajani et al. 2017, algorithm 1), eps (B, 1) in
+    [0, 1]; the gradient of the critic's output with respect to its input comes from the
+    hand-written backward pass (training differentiates through it with autograd)."""
+    x_hat = eps * x_real + (1 - eps) * x_fake  # (B, 2)
+    hs = forward(D, x_hat)
+    gx = backward(D, hs, torch.ones_like(hs[-1]), params=False, dx=True)  # (B, 2) da/dx_hat
+    return ((gx.norm(dim=1) - 1) ** 2).mean()
 
 
 def batch_numbers(state: GanState) -> MinimaxNumbers | None:
@@ -496,7 +511,11 @@ def batch_numbers(state: GanState) -> MinimaxNumbers | None:
         fake = forward(state.G, state.last_Z)[-1]  # (B, 2)
         a = forward(state.D, torch.cat([state.last_X, fake]))[-1][:, 0]  # (2B,)
         B = state.last_X.shape[0]
-        return minimax_numbers(a[:B], a[B:], state.cfg.loss)
+        gp = 0.0
+        if state.cfg.loss == "wgan_gp":  # its own fixed draw of eps: the term as trained
+            eps = torch.rand(B, 1, generator=generator(4321, state.device), device=state.device)
+            gp = float(gradient_penalty(state.D, state.last_X, fake, eps))
+        return minimax_numbers(a[:B], a[B:], state.cfg.loss, gp)
 
 
 # ---------------------------------------------------------------------------
@@ -553,6 +572,56 @@ def game_value_at_optimum(p: torch.Tensor, q: torch.Tensor) -> float:
     a = torch.where(P > 0, P * torch.log(dstar.clamp_min(1e-300)), torch.zeros_like(P))
     b = torch.where(Q > 0, Q * torch.log((1 - dstar).clamp_min(1e-300)), torch.zeros_like(Q))
     return float(a.sum() + b.sum())
+
+
+# ---------------------------------------------------------------------------
+# The best discriminator of each loss, point by point
+# ---------------------------------------------------------------------------
+
+
+def d_pointwise_loss(loss: str, p_data, p_g, d):
+    """D's loss at one point x when D's value there is ``d``: the integrand of
+    L_D = integral over x of p_data(x) l_real(D(x)) + p_g(x) l_fake(D(x)). A discriminator that
+    may take any value at each x (no network in the way) minimises it point by point.
+
+    ``d`` is a probability for the sigmoid losses and the raw output a(x) for the others:
+    minimax / non-saturating (one D loss): -(p_data log d + p_g log(1 - d));
+    least squares, targets 1 (real) and 0 (fake): 1/2 p_data (d - 1)^2 + 1/2 p_g d^2;
+    WGAN (without its penalty): p_g d - p_data d, linear in d."""
+    check_choice("loss", loss, LOSSES)
+    if loss in ("minimax", "nonsaturating"):
+        return -(p_data * np.log(d) + p_g * np.log1p(-d))
+    if loss == "least_squares":
+        return 0.5 * p_data * (d - 1) ** 2 + 0.5 * p_g * d**2
+    return (p_g - p_data) * d
+
+
+def optimal_d(loss: str, p_data, p_g):
+    """The minimiser of ``d_pointwise_loss`` for densities p_data, p_g > 0 (arrays or floats).
+
+    Sigmoid losses: D*(x) = p_data / (p_data + p_g) (Goodfellow et al. 2014, proposition 1).
+    Least squares with targets 0 and 1: the raw output a*(x) = (1 p_data + 0 p_g) / (p_data +
+    p_g), the same ratio (Mao et al. 2017, eq. 4 with a = 0, b = 1): a itself, not sigmoid(a),
+    is the learned D to compare with D*. WGAN-GP: None. Its critic's loss is linear in its value
+    at each x, so no value is best there; only the constraint (here the gradient penalty) makes
+    the problem bounded, and its optimum is a 1-Lipschitz function defined up to a constant
+    (Gulrajani et al. 2017, proposition 1), not a probability."""
+    check_choice("loss", loss, LOSSES)
+    if loss == "wgan_gp":
+        return None
+    return p_data / (p_data + p_g)
+
+
+def d_view(loss: str, a: torch.Tensor) -> torch.Tensor:
+    """What the page draws as D's output, from its raw output a: the quantity whose best value
+    is D*. Sigmoid losses: D = sigmoid(a). Least squares: a itself, clipped to [0, 1] (its
+    optimum lies there; sigmoid would squeeze [0, 1] into [0.5, 0.73] and hide it). WGAN-GP:
+    the raw critic value, on its own scale."""
+    if loss in ("minimax", "nonsaturating"):
+        return torch.sigmoid(a)
+    if loss == "least_squares":
+        return a.clamp(0.0, 1.0)
+    return a
 
 
 # ---------------------------------------------------------------------------
@@ -906,7 +975,7 @@ class Snapshot:
     real: np.ndarray  # (N, 2) real samples
     fake: np.ndarray  # (N, 2) generated samples G(z)
     move: np.ndarray  # (N, 2) -dL_G/dx per sample: where each fake is pushed
-    D_grid: np.ndarray  # (n, n) the learned D(x) on the grid, indexed [y, x]
+    D_grid: np.ndarray  # (n, n) d_view(loss, a(x)) on the grid, indexed [y, x]: D's output
     D_star: np.ndarray  # (n, n) D*(x) = p_data / (p_data + p_g) from KDEs; NaN off both supports
     p_data: np.ndarray  # (n, n) KDE of the real samples
     p_g: np.ndarray  # (n, n) KDE of the generated samples
@@ -948,8 +1017,7 @@ def snapshot(state: GanState, n: int = 512, grid: int = 48) -> Snapshot:
         axis = grid_axis(grid)
         Y, X = torch.meshgrid(axis, axis, indexing="ij")
         pts = torch.stack([X.flatten(), Y.flatten()], 1).float().to(dev)  # (n*n, 2)
-        logits = forward(state.D, pts)[-1].view(grid, grid)
-        D_grid = torch.sigmoid(logits) if c.loss != "wgan_gp" else logits
+        D_grid = d_view(c.loss, forward(state.D, pts)[-1].view(grid, grid))
         h = max(spec.sigma, 2 * VIEW / grid)
         safe = fake.clamp(-50, 50)
         p_data, p_g = kde_grid(real, axis, h), kde_grid(safe, axis, h)

@@ -1,25 +1,32 @@
 """Generative adversarial networks: GAN Lab's live 2-D view, plus the theory it leaves out."""
 
 import inspect
-import math
 import uuid
 
 import streamlit as st
 
-from dl_core import gan
+from dl_core import gan, notation
 from dl_core.gan import LOSS_LABELS, TARGET_LABELS, GanConfig
-from ui import fast, params
+from ui import fast, lesson, params
 from viz import gan as vg
-from viz.latex import num
+from viz.latex import plain
 
 LR_OPTIONS = params.log_options(-5, 0)  # 1e-5 .. 1
 TICK_SECONDS = 0.25  # the live view redraws up to 4 times a second
 UI_MAX_STEPS = 20_000  # playing stops here
+TABS = ("Learned D vs D*", "Losses and coverage", "The game in numbers", "Under the hood")
+NAMES = {"adam": "Adam", "sgd": "SGD", "relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh",
+         "gaussian": "Gaussian N(0, I)", "uniform": "uniform on [−1, 1]"}  # fmt: skip
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing with autograd…")
 def autograd_gap(cfg: GanConfig) -> float:
     return gan.hand_vs_autograd_gap(cfg)
+
+
+def new_state(cfg: GanConfig) -> None:
+    st.session_state["gan_state"] = gan.init_state(cfg)
+    st.session_state["gan_state_id"] = uuid.uuid4().hex  # names this run in figure keys
 
 
 def tick(n: int) -> None:
@@ -30,8 +37,8 @@ def tick(n: int) -> None:
         st.session_state["gan_playing"] = False
 
 
-def reset() -> None:
-    st.session_state.pop("gan_state", None)
+def reset(cfg: GanConfig) -> None:
+    new_state(cfg)
     st.session_state["gan_playing"] = False
 
 
@@ -45,65 +52,90 @@ def chart(where, name: str, build, *view) -> None:
     where.plotly_chart(fig, key=name)
 
 
-@fast.section  # opening the expander reruns only this section; its work runs only when open
 def under_the_hood(cfg: GanConfig) -> None:
-    box = st.expander("Under the hood: a hand-written fused step vs autograd",
-                      icon=":material/code:", key="gan_hood", on_change="rerun")  # fmt: skip
-    if not box.open:
-        return
-    with box:
-        st.markdown(
-            "Training runs `fused_iteration`: forward and backward passes written by hand on "
-            "parameters stored in one flat vector (so Adam is a handful of tensor ops), about "
-            "three times faster than autograd for networks this small. `autograd_iteration` does "
-            "the same with `F.linear`, the losses as formulas and `torch.autograd.grad` "
-            "(WGAN-GP always uses it: its penalty differentiates a gradient). After 20 steps "
-            "from the same start, the largest difference in any parameter is:"
-        )
-        st.metric("max |θ_hand − θ_autograd|", f"{autograd_gap(cfg):.2e}")
-        a, b = st.columns(2)
-        a.code(inspect.getsource(gan.fused_iteration), language="python")
-        b.code(inspect.getsource(gan.autograd_iteration), language="python")
-        st.code(inspect.getsource(gan.backward), language="python")
+    st.subheader("A hand-written fused step vs autograd")
+    st.markdown(
+        "Training runs `fused_iteration`: forward and backward passes written by hand on "
+        "parameters stored in one flat vector (so Adam is a handful of tensor ops), faster than "
+        "autograd for networks this small. `autograd_iteration` does the same with `F.linear`, "
+        "the losses as formulas and `torch.autograd.grad`. WGAN-GP always uses it (its penalty "
+        "differentiates a gradient), so for it there is nothing to compare; for the other "
+        "losses, after 20 steps from the same start the largest difference in any parameter is:"
+    )
+    if cfg.loss != "wgan_gp":
+        st.metric("max |θ_hand − θ_autograd|", plain(autograd_gap(cfg), 3))
+    a, b = st.columns(2)
+    a.code(inspect.getsource(gan.fused_iteration), language="python")
+    b.code(inspect.getsource(gan.autograd_iteration), language="python")
+    st.code(inspect.getsource(gan.backward), language="python")
 
 
-st.title("Generative adversarial networks")
-st.markdown(
-    "Two networks play a game. The **generator** $G$ turns random noise $z$ into points; the "
-    "**discriminator** $D$ looks at a point and says how likely it is real. $D$ learns to tell "
-    "real from fake, $G$ learns to fool $D$, and if the game goes well the generated points end "
-    "up distributed like the real ones. Press **Play** and watch the purple samples move."
-)
-st.latex(
+lesson.header(
+    "Generative adversarial networks",
+    "Two networks play a game: the **generator** $G$ turns random noise $z$ into points, and the "
+    "**discriminator** $D$ says how likely a point is to be real. $D$ learns to tell real from "
+    "generated, $G$ learns to fool $D$, and when the game goes well the generated points end up "
+    "distributed like the real ones: press **Play** and watch them move.",
     r"\min_G \max_D \; V(D, G) = \mathbb{E}_{x \sim p_\text{data}}\big[\log D(x)\big]"
-    r" + \mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big]"
-)
-st.caption(
-    "x: a real sample; z: noise from p_z; G(z): a generated sample; D(x) = σ(a(x)) ∈ (0, 1): "
-    "D's probability that x is real, a(x) its logit; V: the value of the game, which D "
-    "maximises and G minimises."
-)
+    r" + \mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big]",
+    notation.caption(
+        "G", "D", "x", "z", "p_data", "V",
+        D="the discriminator; D(x) = σ(a(x)) is its probability that x is real, a(x) its logit",
+        x="a real sample, from p_data", z="the noise, from p_z; G(z): a generated sample, from p_g",
+    ),
+)  # fmt: skip
 
-# ---------------------------------------------------------------- controls
+BASE = dict(
+    target="ring", loss="nonsaturating", d_lr=2e-3, g_lr=2e-3, g_layers=2, g_width=64, d_layers=2,
+    d_width=64, act="tanh", k=1, d_opt="adam", g_opt="adam", gan_playing=True,
+)  # fmt: skip
+presets = {
+    "D learns 100× faster than G": (
+        {**BASE, "d_lr": 2e-2, "g_lr": 2e-4},
+        "D wins too easily: G crawls towards a few modes and sticks there (3 of the 8 after "
+        "2,000 steps, where the default settings cover all 8 by step 500).",
+    ),
+    "The minimax generator loss": (
+        {**BASE, "loss": "minimax", "k": 5, "d_lr": 1e-2, "g_lr": 1e-3},
+        "Five D steps per G step at a higher D rate make D confident early: this batch's "
+        "mean D(G(z)) drops to about 0.2 (The game in numbers), where the minimax gradient, "
+        "D(G(z)), is about 4× smaller than the non-saturating one, 1 − D(G(z)). At step 200 "
+        "about 20 % of the samples lie within 3σ, against about 40 % with the non-saturating "
+        "loss (same settings).",
+    ),
+    "A tiny generator": (
+        {**BASE, "g_layers": 1, "g_width": 2, "act": "relu"},
+        "Two ReLU units cannot bend the noise into 8 clusters: mode collapse.",
+    ),
+    "SGD with a large step": (
+        {**BASE, "d_opt": "sgd", "g_opt": "sgd", "d_lr": 1.0, "g_lr": 1.0, "act": "relu",
+         "loss": "least_squares"},
+        "Plain SGD at η = 1 with the least-squares loss: the two players overshoot each other "
+        "and blow up within a few steps.",
+    ),
+}  # fmt: skip
+lesson.try_this(presets)
+
+# ---------------------------------------------------------------- settings
 with st.sidebar:
     st.header("Settings")
     target = params.select("Target", "target", gan.TARGETS, "ring", format_func=TARGET_LABELS.get)
-    noise = params.select("Noise p_z", "noise", gan.NOISES, "gaussian")
-    nz = params.slider("Noise dimension", "nz", 1, 8, 2)
+    loss = params.select("Loss", "loss", gan.LOSSES, "nonsaturating", format_func=LOSS_LABELS.get)
+    d_lr = params.log_slider("D learning rate", "d_lr", LR_OPTIONS, 2e-3)
+    g_lr = params.log_slider("G learning rate", "g_lr", LR_OPTIONS, 2e-3)
+    k = params.slider("D steps per G step", "k", 1, 5, 1)
+    per_tick = params.slider("Steps per frame (and per Step)", "spt", 1, 100, 20)
+    batch = params.slider("Batch size $B$", "batch", 16, 512, 128, 16)
     g_layers = params.slider("G hidden layers", "g_layers", 1, 4, 2)
     g_width = params.slider("G units per layer", "g_width", 1, 128, 64)
     d_layers = params.slider("D hidden layers", "d_layers", 1, 4, 2)
     d_width = params.slider("D units per layer", "d_width", 1, 128, 64)
-    act = params.select("Activation", "act", gan.ACTIVATIONS, "tanh")
-    loss = params.select("Loss", "loss", gan.LOSSES, "nonsaturating", format_func=LOSS_LABELS.get)
-    d_opt = params.select("D optimizer", "d_opt", gan.OPTIMIZERS, "adam")
-    g_opt = params.select("G optimizer", "g_opt", gan.OPTIMIZERS, "adam")
-    d_lr = params.log_slider("D learning rate", "d_lr", LR_OPTIONS, 2e-3)
-    g_lr = params.log_slider("G learning rate", "g_lr", LR_OPTIONS, 2e-3)
-    k = params.slider("D steps per G step", "k", 1, 5, 1)
-    batch = params.slider("Batch size B", "batch", 16, 512, 128, 16)
+    act = params.select("Activation", "act", gan.ACTIVATIONS, "tanh", format_func=NAMES.get)
+    noise = params.select("Noise $p_z$", "noise", gan.NOISES, "gaussian", format_func=NAMES.get)
+    nz = params.slider("Noise dimension $d_z$", "nz", 1, 8, 2)
+    d_opt = params.select("D optimizer", "d_opt", gan.OPTIMIZERS, "adam", format_func=NAMES.get)
+    g_opt = params.select("G optimizer", "g_opt", gan.OPTIMIZERS, "adam", format_func=NAMES.get)
     seed = params.slider("Seed", "seed", 0, 99, 0)
-    per_tick = params.slider("Steps per frame", "spt", 1, 100, 20)
 
 cfg = GanConfig(
     target=target, noise=noise, noise_dim=nz, g_hidden=(g_width,) * g_layers,
@@ -111,122 +143,104 @@ cfg = GanConfig(
     g_optimizer=g_opt, d_lr=d_lr, g_lr=g_lr, d_steps=k, batch_size=batch, seed=seed,
 )  # fmt: skip
 if "gan_state" not in st.session_state or st.session_state["gan_state"].cfg != cfg:
-    st.session_state["gan_state"] = gan.init_state(cfg)
-    st.session_state["gan_state_id"] = uuid.uuid4().hex  # names this run in figure keys
+    new_state(cfg)
 st.session_state.setdefault("gan_state_id", uuid.uuid4().hex)
 st.session_state.setdefault("gan_playing", False)
 playing = st.session_state["gan_playing"]
 
-c1, c2, c3 = st.columns(3)
-c1.button(
-    "Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-    on_click=lambda: st.session_state.update(gan_playing=not playing), use_container_width=True,
-)  # fmt: skip
-c2.button(
-    "Step", icon=":material/skip_next:", on_click=tick, args=(per_tick,), use_container_width=True
-)
-c3.button("Reset", icon=":material/restart_alt:", on_click=reset, use_container_width=True)
-layers = st.multiselect(
-    "Layers of the view", vg.LAYERS, default=["real", "fake", "D(x)", "arrows"], key="layers",
-    format_func=vg.LAYER_LABELS.get,
-)  # fmt: skip
-
 
 @st.fragment(run_every=TICK_SECONDS if playing else None)
 def live() -> None:
+    if st.session_state["gan_playing"] != playing:  # Play or Pause, pressed in here: the page
+        st.rerun(scope="app")  # sets the tick, so it reruns whole
     state = st.session_state["gan_state"]
-    if st.session_state["gan_playing"]:
+    if playing:
         tick(per_tick)
         if not st.session_state["gan_playing"]:  # stopped by divergence or the cap
-            st.rerun()
+            st.rerun(scope="app")
     snap = gan.snapshot(state)
-    wgan = cfg.loss == "wgan_gp"
-    if (lesson := gan.diagnose(state)) is not None:
-        st.warning(lesson, icon=":material/warning:")
-    if (note := gan.collapse_note(state)) is not None:
-        st.info(note, icon=":material/scatter_plot:")
+    cov, m = snap.coverage, snap.numbers
 
     left, right = st.columns([3, 2])
-    chart(left, "field", lambda: vg.field_figure(snap, layers, wgan), tuple(layers), wgan)
-    cov = snap.coverage
+    b1, b2, b3 = right.columns(3)
+    b1.button(
+        "Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
+        type="primary", use_container_width=True,
+        on_click=lambda: st.session_state.update(gan_playing=not playing),  # idempotent
+    )  # fmt: skip
+    b2.button("Step", icon=":material/skip_next:", on_click=tick, args=(per_tick,),
+              use_container_width=True)  # fmt: skip
+    b3.button("Reset", icon=":material/restart_alt:", on_click=reset, args=(cfg,),
+              use_container_width=True)  # fmt: skip
     m1, m2 = right.columns(2)
-    m1.metric("Generator step", state.step)
+    m1.metric("Generator step", f"{state.step:,}")
     m2.metric("Modes covered", f"{cov.covered} / {cov.n_modes}")
     m1.metric("Samples within 3σ", f"{cov.quality:.0%}")
-    m2.metric("JS divergence", f"{snap.js:.3f} nats")
+    m2.metric("JS divergence", f"{plain(snap.js)} nats")
+    layers = right.popover("Layers of the view", icon=":material/layers:").pills(
+        "Layers of the view", vg.LAYERS, selection_mode="multi", key="layers", label_visibility="collapsed",
+        default=["real", "fake", "D(x)", "arrows"], format_func=vg.LAYER_LABELS.get,
+    ) or []  # fmt: skip
     right.caption(
-        f"{len(snap.fake)} generated samples. A mode is covered when it holds at least 20 % of "
-        "its fair share of the samples within 3σ of the target (for the spiral, moons and line "
-        f"the modes are equal stretches of the curve). Device: {state.device.type}; "
-        f"{state.step / max(state.seconds, 1e-9):,.0f} steps/s of training."
-    )
-    chart(right, "coverage", lambda: vg.coverage_figure(
-        state.eval_steps, state.modes, state.quality, state.js, cov.n_modes))  # fmt: skip
-
-    st.subheader("The minimax game with this batch's numbers")
-    m = snap.numbers
-    if m is None:
-        st.info("Press Step or Play: the numbers of the last training batch appear here.")
-    else:
-        for line in vg.minimax_latex(m):
-            st.latex(line)
-        st.markdown(
-            f"These are the {m.B} real samples and the {m.B} noise draws of step {state.step}, "
-            f"under the current $D$ and $G$. {vg.variant_note(cfg.loss)} "
-            "Early on $D$ easily spots the fakes, so $D(G(z)) \\approx 0$ and "
-            "$\\log(1 - D(G(z)))$ is flat there: the minimax generator loss **saturates** and "
-            "G gets almost no gradient. The non-saturating loss $-\\log D(G(z))$ has the same "
-            "goal but its gradient is largest exactly there, which is why it is used in practice."
+        f"{len(snap.fake)} generated samples. A mode is covered when at least 20 % of its fair "
+        f"share of them lie within 3σ of it. Device: {state.device.type.upper()}"
+        + (
+            f"; {state.step / max(state.seconds, 1e-9):,.0f} generator steps/s."
+            if state.step
+            else "."
         )
-    g1, g2 = st.columns(2)
-    chart(g1, "ggrad", lambda: vg.generator_gradient_figure(None if m is None else m.D_fake))
-    chart(g2, "losses", lambda: vg.loss_figure(state.d_loss, state.g_loss, state.log_D_real,
-                                               state.log_1m_D_fake))  # fmt: skip
+    )
+    if (lesson_text := gan.diagnose(state)) is not None:
+        right.warning(lesson_text, icon=":material/warning:")
+    if (note := gan.collapse_note(state)) is not None:
+        right.info(note, icon=":material/scatter_plot:")
+    chart(left, "field", lambda: vg.field_figure(snap, layers, cfg.loss), tuple(layers), cfg.loss)
 
-    st.subheader("The optimal discriminator")
-    st.markdown(
-        "For a fixed generator with density $p_g$, the best possible discriminator is "
-        "$D^*(x) = \\dfrac{p_\\text{data}(x)}{p_\\text{data}(x) + p_g(x)}$, and plugging it in "
-        "turns the game into a divergence: $V(D^*, G) = -\\log 4 + 2\\,\\mathrm{JS}(p_\\text{data}"
-        "\\,\\|\\,p_g)$. Below, both densities are estimated on a grid with Gaussian kernels "
-        "(blank where neither has mass); compare the learned $D$ with $D^*$."
-    )
-    chart(st, "dstar", lambda: vg.dstar_figure(snap, wgan), wgan)
-    v_star = -math.log(4) + 2 * snap.js
-    st.latex(
-        rf"\mathrm{{JS}}(p_\text{{data}} \,\|\, p_g) = {num(snap.js)}\ \text{{nats}}"
-        rf"\ \Rightarrow\ V(D^*, G) = -\log 4 + 2 \cdot {num(snap.js)} = {num(v_star)}"
-    )
-    st.caption(
-        f"The smallest possible value, −log 4 = {-math.log(4):.4f}, is reached only when "
-        "p_g = p_data: then D* = 1/2 everywhere and no discriminator can do better than a coin."
-        + (" WGAN-GP's critic outputs an unbounded score, not a probability (left panel on "
-           "its own scale): D* is the optimum of the original game, not of the critic's."
-           if wgan else "")
-    )  # fmt: skip
+    tabs = lesson.tabs(TABS)
+    if tab := tabs.open("Learned D vs D*"):
+        with tab:
+            st.subheader("The learned D against the best D for the current G")
+            st.markdown(vg.optimum_markdown(cfg.loss))
+            chart(st, "dstar", lambda: vg.dstar_figure(snap, cfg.loss), cfg.loss)
+            st.latex(vg.dstar_latex(snap.js))
+            st.caption(vg.dstar_caption(state.step))
+    if tab := tabs.open("Losses and coverage"):
+        with tab:
+            st.subheader("Losses and mode coverage over training")
+            c1, c2 = st.columns(2)
+            if state.eval_steps:
+                chart(c1, "coverage", lambda: vg.coverage_figure(
+                    state.eval_steps, state.modes, state.quality, state.js, cov.n_modes))  # fmt: skip
+            else:
+                c1.info(f"Modes covered, the share of samples within 3σ and JS are measured every "
+                        f"{cfg.eval_every} steps: the curves start at step {cfg.eval_every}. "
+                        "Press Play.", icon=":material/insights:")  # fmt: skip
+            if state.d_loss:
+                chart(c2, "losses", lambda: vg.loss_figure(
+                    state.d_loss, state.g_loss, state.log_D_real, state.log_1m_D_fake))  # fmt: skip
+            else:
+                c2.info("The losses of D and G, step by step, appear here once training starts: "
+                        "press Play or Step.", icon=":material/show_chart:")  # fmt: skip
+            st.caption(vg.COVERAGE_NOTE)
+    if tab := tabs.open("The game in numbers"):
+        with tab:
+            st.subheader("The minimax game with this batch's numbers")
+            if m is None:
+                st.info("Press Step or Play: the numbers of the last training batch appear here.")
+            else:
+                for line in vg.minimax_latex(m):
+                    st.latex(line)
+                st.markdown(
+                    f"These are the {m.B} real samples and the {m.B} noise draws of step "
+                    f"{state.step}, under the current $D$ and $G$. {vg.variant_note(cfg.loss)}"
+                )
+                st.markdown(vg.saturation_note(m))
+            chart(
+                st, "ggrad", lambda: vg.generator_gradient_figure(None if m is None else m.D_fake)
+            )
+    if tab := tabs.open("Under the hood"):
+        with tab:
+            under_the_hood(cfg)
 
 
 live()
-
-# ---------------------------------------------------------------- try this
-BASE = dict(
-    target="ring", loss="nonsaturating", d_lr=2e-3, g_lr=2e-3, g_layers=2, g_width=64, d_layers=2,
-    d_width=64, act="tanh", k=1, d_opt="adam", g_opt="adam", gan_playing=True,
-)  # fmt: skip
-presets = {
-    "D learns 100× faster than G": {**BASE, "d_lr": 2e-2, "g_lr": 2e-4},
-    "The minimax generator loss": {**BASE, "loss": "minimax", "k": 5, "d_lr": 1e-2, "g_lr": 1e-3},
-    "A tiny generator": {**BASE, "g_layers": 1, "g_width": 2, "act": "relu"},
-    "SGD with a large step": {**BASE, "d_opt": "sgd", "g_opt": "sgd", "d_lr": 1.0, "g_lr": 1.0,
-                              "act": "relu", "loss": "least_squares"},
-}  # fmt: skip
-notes = {
-    "D learns 100× faster than G": "D wins too easily: G crawls towards a few modes and sticks there.",
-    "The minimax generator loss": "Five D steps per G step at a higher D rate make D confident at once: this batch's D(G(z)) starts near 0 on the gradient chart, where the minimax gradient vanishes. Compare the early share within 3σ with the non-saturating loss (same settings).",
-    "A tiny generator": "Two ReLU units cannot bend the noise into 8 clusters: mode collapse.",
-    "SGD with a large step": "Plain SGD at η = 1 with the least-squares loss: the two players overshoot each other and blow up within a few steps.",
-}
-params.try_this({name: (values, notes[name]) for name, values in presets.items()})
-
-# ---------------------------------------------------------------- under the hood
-under_the_hood(cfg)

@@ -340,3 +340,103 @@ def test_bench_record():
     (rec,) = gan.bench()
     assert rec["topic"] == "gan" and rec["task"] == "ring8" and rec["target"] == 8
     assert rec["metric"] == "modes_covered" and rec["reached"] == (rec["value"] >= 8)
+
+
+# ---------------------------------------------------------------- the best D of each loss
+
+
+@pytest.mark.parametrize("loss", ["minimax", "nonsaturating", "least_squares"])
+@pytest.mark.parametrize("p_data, p_g", [(1.0, 1.0), (0.3, 0.05), (0.02, 0.9), (2.5, 0.7)])
+def test_optimal_d_is_the_pointwise_minimum_of_each_loss(loss, p_data, p_g):
+    """The closed form on the page (D* = p_data / (p_data + p_g), for LSGAN as the raw output)
+    is where a 1-D search over D's value at one point finds the integrand's minimum."""
+    lo, hi = (1e-9, 1 - 1e-9) if loss != "least_squares" else (-3.0, 4.0)  # a: any real
+    d = np.linspace(lo, hi, 2_000_001)
+    best = d[np.argmin(gan.d_pointwise_loss(loss, p_data, p_g, d))]
+    assert gan.optimal_d(loss, p_data, p_g) == pytest.approx(best, abs=1e-5)
+    assert gan.optimal_d(loss, p_data, p_g) == pytest.approx(p_data / (p_data + p_g))
+
+
+def test_the_pointwise_losses_are_the_trained_losses():
+    """Averaged over samples, the integrands are the losses D trains on (d_loss)."""
+    g = generator(3)
+    ar, af = torch.randn(50, generator=g, dtype=torch.float64), torch.randn(50, generator=g)
+    for loss in gan.LOSSES:
+        view = (
+            (lambda a: torch.sigmoid(a)) if loss in ("minimax", "nonsaturating") else (lambda a: a)
+        )
+        real = gan.d_pointwise_loss(loss, 1.0, 0.0, view(ar).numpy()).mean()
+        fake = gan.d_pointwise_loss(loss, 0.0, 1.0, view(af.double()).numpy()).mean()
+        ref = gan.d_loss(loss, ar, af.double()).item()
+        assert real + fake == pytest.approx(ref, rel=1e-9), loss
+
+
+def test_the_wgan_critic_has_no_pointwise_optimum():
+    """WGAN's critic loss is linear in its value at a point: a 1-D search runs to whichever
+    end of the interval it is given, however wide; there is no D* to compare with."""
+    assert gan.optimal_d("wgan_gp", 0.3, 0.1) is None
+    for width in (1.0, 10.0, 1000.0):
+        a = np.linspace(-width, width, 10_001)
+        assert a[np.argmin(gan.d_pointwise_loss("wgan_gp", 0.3, 0.1, a))] == width  # more real
+        assert a[np.argmin(gan.d_pointwise_loss("wgan_gp", 0.1, 0.3, a))] == -width
+
+
+def test_d_view_shows_each_loss_on_the_scale_of_its_optimum():
+    a = torch.tensor([-2.0, 0.0, 0.4, 1.0, 3.0])
+    torch.testing.assert_close(gan.d_view("nonsaturating", a), torch.sigmoid(a))
+    torch.testing.assert_close(gan.d_view("least_squares", a), torch.tensor([0, 0, 0.4, 1, 1.0]))
+    torch.testing.assert_close(gan.d_view("wgan_gp", a), a)
+    # sigmoid would squeeze LSGAN's [0, 1] into [0.5, 0.73]: the reason for the raw view
+    assert float(torch.sigmoid(torch.tensor(1.0))) == pytest.approx(0.7311, abs=1e-4)
+
+
+def test_lsgan_learned_output_approaches_d_star():
+    """Issue 13.3: with a strong D (5 steps per G step), LSGAN's raw output, clipped to [0, 1],
+    spans most of [0, 1] near the data and tracks D* from the densities; sigmoid(a) of the
+    same network stays in a narrow band and far from D*."""
+    cfg = GanConfig(loss="least_squares", d_steps=5, d_lr=1e-2, g_lr=1e-3)
+    state = gan.init_state(cfg, "cpu")
+    gan.advance(state, 300)
+    snap = gan.snapshot(state)
+    tot = snap.p_data + snap.p_g
+    near = tot > 0.05 * tot.max()  # near the data or the samples
+    raw, dstar = snap.D_grid[near], snap.D_star[near]
+    Y, X = torch.meshgrid(torch.tensor(snap.axis), torch.tensor(snap.axis), indexing="ij")
+    with torch.no_grad():
+        a = gan.forward(state.D, torch.stack([X.flatten(), Y.flatten()], 1).float())[-1]
+    a = a.view(X.shape).numpy()
+    np.testing.assert_allclose(snap.D_grid, np.clip(a, 0, 1), atol=1e-6)  # the raw output
+    sig = (1 / (1 + np.exp(-a)))[near]  # what the page showed before
+    lo, hi = np.percentile(raw, [5, 95])
+    assert lo < 0.05 and hi > 0.95, (lo, hi)  # measured 0.00 and 1.00
+    assert np.percentile(sig, 95) - np.percentile(sig, 5) < 0.25
+    assert np.corrcoef(raw, dstar)[0, 1] > 0.9  # measured 0.98
+    assert np.abs(raw - dstar).mean() < 0.5 * np.abs(sig - dstar).mean()  # 0.06 vs 0.29
+
+
+def test_gradient_penalty_matches_autograd():
+    state = gan.init_state(GanConfig.tiny(), "cpu")
+    g = generator(5)
+    x, fake = torch.randn(16, 2, generator=g), torch.randn(16, 2, generator=g)
+    eps = torch.rand(16, 1, generator=g)
+    xh = (eps * x + (1 - eps) * fake).requires_grad_()
+    a = gan.functional_forward(state.D.flat, state.D.sizes, state.cfg.activation, xh)
+    (gx,) = torch.autograd.grad(a.sum(), xh)
+    ref = ((gx.norm(dim=1) - 1) ** 2).mean()
+    assert float(gan.gradient_penalty(state.D, x, fake, eps)) == pytest.approx(float(ref), rel=1e-5)
+
+
+def test_wgan_batch_numbers_include_the_penalty():
+    state = gan.init_state(dataclasses.replace(GanConfig.tiny(), loss="wgan_gp"), "cpu")
+    gan.advance(state, 5)
+    m = gan.batch_numbers(state)
+    assert m.gp > 0 and np.isfinite(m.gp)
+    assert gan.batch_numbers(state).gp == m.gp  # one fixed draw: the page's number is stable
+
+
+def test_a_hundred_times_faster_d_leaves_g_on_few_modes():
+    """The preset "D learns 100x faster than G": 3 of 8 modes after 2,000 steps (seed 0),
+    where the default settings cover all 8 by step 500."""
+    fast_d = gan.train(GanConfig(d_lr=2e-2, g_lr=2e-4, steps=2000))
+    assert fast_d.modes[-1] <= 4 and fast_d.diverged_at is None  # measured 3
+    assert gan.train(GanConfig(steps=500)).first_full_coverage <= 500

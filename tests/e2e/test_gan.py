@@ -27,7 +27,11 @@ def test_gan_plays_then_pauses(server, page):
     page.wait_for_timeout(1500)
     assert generator_step(page) == paused_at  # paused means paused
     assert page.locator(".katex-error").count() == 0
-    assert page.locator(".js-plotly-plot").count() >= 5
+    assert page.locator(".js-plotly-plot").count() == 2  # the live view and D vs D*
+    page.get_by_role("tab", name="Losses and coverage").click()
+    wait_idle(page)
+    assert page.locator(".js-plotly-plot").count() == 3  # the live view, coverage, losses
+    assert generator_step(page) == paused_at  # opening a tab trains nothing
     screenshot(page, "gan-played")
 
 
@@ -36,6 +40,8 @@ def test_other_losses_render_their_own_formulas(server, page, loss):
     page.goto(f"{server}/gan?loss={loss}")
     wait_idle(page)
     page.get_by_role("button", name="Step", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("tab", name="The game in numbers").click()
     wait_idle(page)
     assert_no_exception(page)
     assert generator_step(page) == 20
