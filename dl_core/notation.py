@@ -99,6 +99,10 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol("G", r"G", "G", "the GAN's generator", "GAN"),
     Symbol("D", r"D", "D", "the GAN's discriminator; D* the optimal one", "GAN"),
     Symbol("JS", r"\mathrm{JS}", "JS", "the Jensen-Shannon divergence", "GAN"),
+    Symbol("p_data", r"p_{\text{data}}, p_g", "p_data, p_g", "the data's distribution and the generator's", "GAN"),
+    Symbol("p_z", r"p_z", "p_z", "the distribution the GAN's noise z is drawn from", "GAN"),
+    Symbol("V", r"V(D, G)", "V", "the value of the GAN game: D maximises it, G minimises it", "GAN"),
+    Symbol("x_tilde", r"\tilde x, \tau", "x̃, τ", "WGAN-GP's random point x̃ = τ x + (1 − τ) G(z) between a real and a generated sample, τ ~ U[0, 1] (x̂ and ε in Gulrajani et al.)", "GAN"),
 )  # fmt: skip
 
 BY_KEY: dict[str, Symbol] = {s.key: s for s in SYMBOLS}
