@@ -5,9 +5,12 @@ Hand-written with tensor ops and tested against ``torch.nn.functional``:
 ``F.avg_pool2d``), ``softmax`` (vs ``F.softmax``) and the output-size formula
 ``output_size`` (vs the shapes torch produces).
 
-Symbols follow the page: input image ``x`` (H x W), kernel ``K`` (k x k), bias ``b``,
-output feature map ``z``, stride ``s``, padding ``p``, dilation ``d``, logits ``z``
-and probabilities ``p`` of the softmax.
+Symbols follow the page and ``dl_core.notation``: input image ``x`` (n_x x n_x), kernel ``K``
+(n_K x n_K), bias ``b``, output feature map ``a`` (the pre-activation, before the ReLU) at row
+``r`` and column ``c``, kernel tap (u, v), stride ``s``, padding ``P``, dilation ``d``; the
+pooled map ``h_pool``; logits ``a`` and probabilities ``y_hat`` of the softmax. Like
+``torch.nn.Conv2d``, the layer computes a cross-correlation (no kernel flip); ``convolve2d``
+is the textbook convolution, and conv(x, K) = xcorr(x, flip(K)).
 
 Training uses ``torch.nn`` layers, the whole dataset as tensors on the device and
 shuffled mini-batches (no DataLoader). On CUDA the whole training step (gather the
@@ -56,7 +59,7 @@ CUDA_GRAPHS = True  # on CUDA, replay the training step as a CUDA graph (False: 
 
 
 def output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
-    """n_out = floor((n + 2p - d (k - 1) - 1) / s) + 1, the size torch produces."""
+    """n_a = floor((n_x + 2P - d (n_K - 1) - 1) / s) + 1, the size torch produces."""
     return (n + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
@@ -87,7 +90,8 @@ def conv2d(
     padding: int = 0,
     dilation: int = 1,
 ) -> torch.Tensor:
-    """z[b, o, i, j] = sum_{c,u,v} K[o, c, u, v] x[b, c, i s + u d - p, j s + v d - p] + b[o].
+    """a[b, o, r, c] = sum_{ch,u,v} K[o, ch, u, v] x[b, ch, r s + u d - P, c s + v d - P] + b[o]:
+    a cross-correlation (no kernel flip), as torch.nn.functional.conv2d computes it.
 
     x (B, C, H, W), weight (O, C, k, k), bias (O,) -> (B, O, H_out, W_out).
     Unfold the windows (as_strided), then one matrix product."""
@@ -140,6 +144,50 @@ def kernel_preset(name: str) -> np.ndarray:
     }[name].astype(np.float64)
 
 
+def flip(K: np.ndarray) -> np.ndarray:
+    """The kernel turned by 180 degrees: flip(K)[u, v] = K[n_K - 1 - u, n_K - 1 - v]."""
+    return np.asarray(K)[::-1, ::-1].copy()
+
+
+def convolve2d(x: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """The textbook ("true") 2-D convolution, valid part, written from its definition
+    (x * K)[m, n] = sum_{u,v} x[m - u, n - v] K[u, v], kept where the kernel lies inside x:
+    out[r, c] = sum_{u,v} K[u, v] x[r + n_K - 1 - u, c + n_K - 1 - v], (n_x - n_K + 1)^2.
+    The layer (``conv2d``, ``F.conv2d``) computes instead the cross-correlation
+    sum_{u,v} K[u, v] x[r + u, c + v]: conv(x, K) = xcorr(x, flip(K))."""
+    x, K = np.asarray(x, dtype=np.float64), np.asarray(K, dtype=np.float64)
+    nK = K.shape[0]
+    n_out = (x.shape[0] - nK + 1, x.shape[1] - nK + 1)
+    if min(n_out) < 1:
+        raise ValueError(f"a {nK}x{nK} kernel does not fit in a {x.shape[0]}x{x.shape[1]} image")
+    out = np.zeros(n_out)
+    for u in range(nK):
+        for v in range(nK):  # one tap: the image shifted against it, weighted by K[u, v]
+            r0, c0 = nK - 1 - u, nK - 1 - v
+            out += K[u, v] * x[r0 : r0 + n_out[0], c0 : c0 + n_out[1]]
+    return out
+
+
+@dataclass(frozen=True)
+class FlipStep:
+    r: int  # output row (at stride 1, no dilation)
+    c: int  # output column
+    xcorr: float  # (x ⋆ K)[r, c]: what the layer computes
+    conv: float  # (x * K)[r, c]: the textbook convolution, = (x ⋆ flip(K))[r, c]
+
+
+def flip_walkthrough(image: np.ndarray, K: np.ndarray, padding: int, r: int, c: int) -> FlipStep:
+    """The layer's cross-correlation and the textbook convolution of the zero-padded image at
+    one position (stride 1, no dilation; r and c clamped into the map)."""
+    x = np.pad(np.asarray(image, dtype=np.float64), padding)  # (n_x + 2P, n_x + 2P)
+    Kt = torch.as_tensor(np.asarray(K, dtype=np.float64))[None, None]  # (1, 1, n_K, n_K)
+    with torch.no_grad():
+        xcorr = conv2d(torch.as_tensor(x)[None, None], Kt)[0, 0].numpy()
+    conv = convolve2d(x, K)
+    r, c = min(max(r, 0), conv.shape[0] - 1), min(max(c, 0), conv.shape[1] - 1)
+    return FlipStep(r, c, float(xcorr[r, c]), float(conv[r, c]))
+
+
 # ---------------------------------------------------------------------------
 # Walkthroughs: the numbers of one output position
 # ---------------------------------------------------------------------------
@@ -152,25 +200,25 @@ class ConvStep:
     K: np.ndarray  # (k, k) the kernel
     b: float  # the bias
     s: int  # stride
-    p: int  # padding
+    P: int  # padding
     d: int  # dilation
-    i: int  # output row
-    j: int  # output column
-    rows: np.ndarray  # (k,) rows of x_pad under the kernel: i s + u d
-    cols: np.ndarray  # (k,) columns of x_pad under the kernel: j s + v d
-    patch: np.ndarray  # (k, k) x_pad[rows][:, cols]
-    products: np.ndarray  # (k, k) K * patch
-    z_ij: float  # sum(products) + b
-    z: np.ndarray  # (H_out, W_out) the whole output feature map
+    r: int  # output row
+    c: int  # output column
+    rows: np.ndarray  # (n_K,) rows of x_pad under the kernel: r s + u d
+    cols: np.ndarray  # (n_K,) columns of x_pad under the kernel: c s + v d
+    patch: np.ndarray  # (n_K, n_K) x_pad[rows][:, cols]
+    products: np.ndarray  # (n_K, n_K) K * patch
+    a_rc: float  # sum(products) + b
+    a: np.ndarray  # (H_out, W_out) the whole output feature map
     n_out: tuple[int, int]  # (H_out, W_out) from the output-size formula
 
 
 def conv_walkthrough(
-    image: np.ndarray, K: np.ndarray, b: float = 0.0, i: int = 0, j: int = 0,
+    image: np.ndarray, K: np.ndarray, b: float = 0.0, r: int = 0, c: int = 0,
     stride: int = 1, padding: int = 0, dilation: int = 1,
 ) -> ConvStep:  # fmt: skip
-    """One output position of a single-channel convolution, every number kept.
-    i and j are clamped into the output map."""
+    """One output position (r, c) of a single-channel convolution layer (a cross-correlation,
+    as torch computes it), every number kept. r and c are clamped into the output map."""
     x = torch.as_tensor(np.asarray(image, dtype=np.float64))  # (H, W)
     Kt = torch.as_tensor(np.asarray(K, dtype=np.float64))  # (k, k)
     k = Kt.shape[0]
@@ -183,33 +231,33 @@ def conv_walkthrough(
         z = conv2d(x[None, None], Kt[None, None], torch.tensor([float(b)], dtype=torch.float64),
                    stride, padding, dilation)[0, 0]  # fmt: skip
         x_pad = F.pad(x, (padding,) * 4)
-    i, j = min(max(i, 0), n_out[0] - 1), min(max(j, 0), n_out[1] - 1)
-    rows = i * stride + dilation * np.arange(k)
-    cols = j * stride + dilation * np.arange(k)
+    r, c = min(max(r, 0), n_out[0] - 1), min(max(c, 0), n_out[1] - 1)
+    rows = r * stride + dilation * np.arange(k)
+    cols = c * stride + dilation * np.arange(k)
     patch = x_pad.numpy()[np.ix_(rows, cols)]
     products = Kt.numpy() * patch
     return ConvStep(
-        x.numpy(), x_pad.numpy(), Kt.numpy(), float(b), stride, padding, dilation, i, j,
+        x.numpy(), x_pad.numpy(), Kt.numpy(), float(b), stride, padding, dilation, r, c,
         rows, cols, patch, products, float(products.sum() + b), z.numpy(), n_out,
     )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class PoolStep:
-    x: np.ndarray  # (H, W) the feature map being pooled
+    h: np.ndarray  # (H, W) the feature map being pooled (after the ReLU)
     kind: str  # "max" or "avg"
     k: int  # window size
     s: int  # stride
-    i: int  # output row
-    j: int  # output column
+    r: int  # output row
+    c: int  # output column
     window: np.ndarray  # (k, k) the values under the window
-    y_ij: float  # max or mean of the window
-    y: np.ndarray  # (H_out, W_out) the pooled map
+    h_pool_rc: float  # max or mean of the window
+    h_pool: np.ndarray  # (H_out, W_out) the pooled map
     n_out: tuple[int, int]
 
 
 def pool_walkthrough(
-    fmap: np.ndarray, kind: str = "max", k: int = 2, stride: int = 2, i: int = 0, j: int = 0
+    fmap: np.ndarray, kind: str = "max", k: int = 2, stride: int = 2, r: int = 0, c: int = 0
 ) -> PoolStep:
     """One output position of max or average pooling (no padding)."""
     check_choice("pooling", kind, ("max", "avg"))
@@ -217,25 +265,25 @@ def pool_walkthrough(
     with torch.no_grad():
         pool = max_pool2d if kind == "max" else avg_pool2d
         y = pool(x[None, None], k, stride)[0, 0]  # (Ho, Wo)
-    i, j = min(max(i, 0), y.shape[0] - 1), min(max(j, 0), y.shape[1] - 1)
-    window = x.numpy()[i * stride : i * stride + k, j * stride : j * stride + k]
-    y_ij = float(window.max() if kind == "max" else window.mean())
-    return PoolStep(x.numpy(), kind, k, stride, i, j, window, y_ij, y.numpy(), tuple(y.shape))
+    r, c = min(max(r, 0), y.shape[0] - 1), min(max(c, 0), y.shape[1] - 1)
+    window = x.numpy()[r * stride : r * stride + k, c * stride : c * stride + k]
+    y_rc = float(window.max() if kind == "max" else window.mean())
+    return PoolStep(x.numpy(), kind, k, stride, r, c, window, y_rc, y.numpy(), tuple(y.shape))
 
 
 @dataclass(frozen=True)
 class SoftmaxStep:
-    z: np.ndarray  # (10,) logits
-    z_max: float  # subtracted for numerical safety (does not change p)
-    e: np.ndarray  # (10,) exp(z - z_max)
+    a: np.ndarray  # (10,) logits: the last layer's pre-activation
+    a_max: float  # subtracted for numerical safety (does not change y_hat)
+    e: np.ndarray  # (10,) exp(a - a_max)
     S: float  # sum of e
-    p: np.ndarray  # (10,) probabilities e / S
+    y_hat: np.ndarray  # (10,) probabilities e / S
 
 
 def softmax_walkthrough(logits: np.ndarray) -> SoftmaxStep:
-    z = torch.as_tensor(np.asarray(logits, dtype=np.float64))
-    e = torch.exp(z - z.max())
-    return SoftmaxStep(z.numpy(), float(z.max()), e.numpy(), float(e.sum()), softmax(z).numpy())
+    a = torch.as_tensor(np.asarray(logits, dtype=np.float64))
+    e = torch.exp(a - a.max())
+    return SoftmaxStep(a.numpy(), float(a.max()), e.numpy(), float(e.sum()), softmax(a).numpy())
 
 
 # ---------------------------------------------------------------------------
@@ -405,6 +453,15 @@ def mlp_hidden(cfg: CNNConfig) -> int:
     with torch.device("meta"):
         budget = count_params(CNN(replace(cfg, arch="cnn"), image_size(cfg.dataset)))
     return max(1, round((budget - N_CLASSES) / (n_in + 1 + N_CLASSES)))
+
+
+def head_features(cfg: CNNConfig) -> int:
+    """Inputs of the last linear layer (what dropout acts on): for a CNN the last conv
+    layer's filters times its spatial size after pooling; for the MLP its hidden units."""
+    if cfg.arch == "mlp":
+        return mlp_hidden(cfg)
+    with torch.device("meta"):
+        return CNN(cfg, image_size(cfg.dataset)).drop_dim
 
 
 def build_model(cfg: CNNConfig, device: torch.device | str = "cpu") -> nn.Module:
@@ -619,8 +676,8 @@ def _history(hist: dict[str, list[float]], step_loss: torch.Tensor) -> History:
 class Prediction:
     x: np.ndarray  # (H, W) the input image
     maps: list[np.ndarray]  # per conv layer (C_l, H_l, W_l), after ReLU (empty for an MLP)
-    softmax: SoftmaxStep  # logits z and probabilities p
-    label: int  # argmax p
+    softmax: SoftmaxStep  # logits a and probabilities y_hat
+    label: int  # argmax y_hat
 
 
 def predict(result: Result, image: np.ndarray) -> Prediction:
@@ -632,7 +689,10 @@ def predict(result: Result, image: np.ndarray) -> Prediction:
         logits = model(x)[0].double()  # (10,)
     sm = softmax_walkthrough(logits.numpy())
     return Prediction(
-        np.asarray(image, dtype=np.float64), [m[0].numpy() for m in maps], sm, int(sm.p.argmax())
+        np.asarray(image, dtype=np.float64),
+        [m[0].numpy() for m in maps],
+        sm,
+        int(sm.y_hat.argmax()),
     )
 
 
@@ -662,7 +722,7 @@ def reference_gaps(result: Result, n_images: int = 64, stride: int = 1) -> list[
         z = conv2d(X, W, b, stride, pad)  # (B, C, H, W)
         flat = z.flatten(1)
         pairs = [
-            (f"cnn.conv2d (learned layer 1, s={stride}, p={pad})", "F.conv2d",
+            (f"cnn.conv2d (learned layer 1, S={stride}, P={pad})", "F.conv2d",
              z, F.conv2d(X, W, b, stride=stride, padding=pad)),
             ("cnn.max_pool2d(k=2)", "F.max_pool2d", max_pool2d(z, 2), F.max_pool2d(z, 2)),
             ("cnn.avg_pool2d(k=2)", "F.avg_pool2d", avg_pool2d(z, 2), F.avg_pool2d(z, 2)),
@@ -694,7 +754,7 @@ def diagnose(result: Result) -> str | None:
         )
     if result.test_acc < 0.3:
         return (
-            f"Test accuracy {result.test_acc:.0%} is near chance (10%). The learning rate "
+            f"Test accuracy {100 * result.test_acc:.3g}% is near chance (10%). The learning rate "
             f"{cfg.lr:g} may be too large (ReLUs die: they output 0 for every image) or too "
             "small to move in the time given."
         )

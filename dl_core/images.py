@@ -1,5 +1,6 @@
-"""The learner's own digit: an uploaded image file or a drawn pixel grid, turned
-into the model's input (an 8x8 or 28x28 array in [0, 1], ink = 1, paper = 0).
+"""The learner's own digit: an uploaded image file, a drawing on a canvas (its RGBA
+pixels) or a pixel grid, turned into the model's input (an 8x8 or 28x28 array in [0, 1],
+ink = 1, paper = 0).
 
 Every bad input is a ``ValueError`` with a message a learner can act on: a file
 that is not an image, a damaged image, one too large (bytes, or pixels: checked
@@ -21,7 +22,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 10_000_000  # 10 MB
 MAX_PIXELS = 25_000_000  # 25 megapixels (width x height), checked before decoding
@@ -32,11 +33,11 @@ MIN_CONTRAST = 0.2  # the strongest stroke must differ from the paper by 20% of 
 PAPER_FLOOR = 0.25  # after stretching paper..stroke to 0..1, values below this are paper
 WORK_SIDE = 512  # an upload is shrunk to at most 512 px a side before any arithmetic
 HIGH_DEPTH_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")  # 16/32-bit int, float
-# a 16x16 drawing of a seven, the starting point of the page's pixel grid
-SAMPLE_SEVEN = np.zeros((16, 16), dtype=bool)
-SAMPLE_SEVEN[2:4, 3:13] = True  # the bar
-for _r in range(4, 14):  # the diagonal stroke
-    SAMPLE_SEVEN[_r, 12 - (_r - 4) // 2 - 1 : 12 - (_r - 4) // 2 + 1] = True
+MAX_CANVAS = 2048  # a drawing canvas up to 2048 pixels a side
+CANVAS_SIDE = 224  # the page's drawing canvas, pixels a side
+STROKE_WIDTH = 18  # its pen, pixels
+# The drawing the canvas starts with: a seven, as one stroke (x, y) in canvas pixels.
+SAMPLE_SEVEN_STROKE = ((62, 50), (162, 50), (128, 118), (104, 178))
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,45 @@ def _ink_from_image(img: Image.Image) -> tuple[np.ndarray, str]:
     return ink, note + "light ink on dark background: used as is"
 
 
+def stroke_ink(
+    points, side: int = CANVAS_SIDE, width: int = STROKE_WIDTH
+) -> np.ndarray:  # fmt: skip
+    """A stroke through ``points`` (x, y) drawn with a round pen of ``width`` pixels on a
+    blank side x side canvas: ink (side, side) in [0, 1]. What the canvas shows for the
+    same stroke, up to its anti-aliasing."""
+    img = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(img)
+    pts = [(float(x), float(y)) for x, y in points]
+    draw.line(pts, fill=255, width=width, joint="curve")
+    r = width / 2
+    for x, y in (pts[0], pts[-1]):  # round caps
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return np.asarray(img, dtype=np.float64) / 255.0
+
+
+def from_canvas(rgba, size: int = 8) -> DigitInput:
+    """A drawing canvas's pixels (h, w, 4) RGBA, uint8: a dark pen on a light or transparent
+    background. Composited over white paper, the ink is 1 - brightness; then cropped,
+    centred and resized like an uploaded image."""
+    try:
+        a = np.asarray(rgba, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("The drawing could not be read (not an array of pixels).") from None
+    if (
+        a.ndim != 3
+        or a.shape[2] not in (3, 4)
+        or not (2 <= a.shape[0] <= MAX_CANVAS and 2 <= a.shape[1] <= MAX_CANVAS)
+    ):
+        raise ValueError(
+            f"The drawing must be an RGB(A) image between 2x2 and {MAX_CANVAS}x{MAX_CANVAS} pixels."
+        )
+    px = np.clip(a / 255.0, 0.0, 1.0)
+    alpha = px[..., 3] if a.shape[2] == 4 else np.ones(a.shape[:2])
+    lum = px[..., :3] @ np.array([0.299, 0.587, 0.114])  # (h, w)
+    ink = 1.0 - (lum * alpha + (1.0 - alpha))  # over white paper: ink 1, paper 0
+    return DigitInput(to_model_input(ink, size), ink, f"{a.shape[1]}×{a.shape[0]} drawing")
+
+
 def from_grid(grid, size: int = 8) -> DigitInput:
     """A drawn grid of cells (n, n): True / 1 is ink. Cropped, centred and
     resized like an uploaded image."""
@@ -174,7 +214,7 @@ def to_model_input(ink: np.ndarray, size: int = 8) -> np.ndarray:
     mask = ink > INK_THRESHOLD
     if mask.sum() < MIN_INK_PIXELS or ink.max() - ink.min() < INK_THRESHOLD:
         raise ValueError(
-            "The image looks empty: no strokes found. Draw a digit (fill some cells) or "
+            "The image looks empty: no strokes found. Draw a digit with the mouse or "
             "upload a picture with a clearly visible digit."
         )
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
@@ -191,3 +231,9 @@ def to_model_input(ink: np.ndarray, size: int = 8) -> np.ndarray:
     f = frame // size
     small = canvas.reshape(size, f, size, f).mean(axis=(1, 3))  # (size, size) block means
     return (small / small.max()).astype(np.float32)
+
+
+def sample_seven(size: int = 8) -> DigitInput:
+    """The canvas's starting drawing (``SAMPLE_SEVEN_STROKE``) as the model's input."""
+    ink = stroke_ink(SAMPLE_SEVEN_STROKE)
+    return DigitInput(to_model_input(ink, size), ink, "the sample seven: draw over it, or clear it")

@@ -79,8 +79,8 @@ def test_softmax_matches_torch_and_is_shift_safe():
     z = torch.tensor([[1000.0, 999.0, -5.0], [0.1, 0.2, 0.3]], dtype=torch.float64)
     assert torch.allclose(cnn.softmax(z), F.softmax(z, dim=-1), atol=1e-15)
     w = cnn.softmax_walkthrough(np.array([2.0, 1.0, 0.1]))
-    assert np.allclose(w.p, w.e / w.S) and abs(w.p.sum() - 1) < 1e-12
-    assert np.allclose(w.p, F.softmax(torch.tensor([2.0, 1.0, 0.1]), 0).numpy(), atol=1e-6)
+    assert np.allclose(w.y_hat, w.e / w.S) and abs(w.y_hat.sum() - 1) < 1e-12
+    assert np.allclose(w.y_hat, F.softmax(torch.tensor([2.0, 1.0, 0.1]), 0).numpy(), atol=1e-6)
 
 
 # ---------------------------------------------------------------- walkthroughs
@@ -93,12 +93,12 @@ def test_conv_walkthrough_sum_is_the_feature_map_entry(s, p, d):
     ref = F.conv2d(torch.tensor(x, dtype=torch.float64)[None, None],
                    torch.tensor(K)[None, None], torch.tensor([0.25], dtype=torch.float64),
                    stride=s, padding=p, dilation=d)[0, 0].numpy()  # fmt: skip
-    for i, j in [(0, 0), (1, 2), (99, 99)]:  # (99, 99) is clamped to the last position
-        w = cnn.conv_walkthrough(x, K, 0.25, i, j, s, p, d)
-        assert w.z.shape == ref.shape == w.n_out
-        assert np.allclose(w.z, ref, atol=1e-12)
-        assert abs(w.z_ij - ref[w.i, w.j]) < 1e-12
-        assert abs(w.products.sum() + w.b - w.z_ij) < 1e-12
+    for r, c in [(0, 0), (1, 2), (99, 99)]:  # (99, 99) is clamped to the last position
+        w = cnn.conv_walkthrough(x, K, 0.25, r, c, s, p, d)
+        assert w.a.shape == ref.shape == w.n_out
+        assert np.allclose(w.a, ref, atol=1e-12)
+        assert abs(w.a_rc - ref[w.r, w.c]) < 1e-12
+        assert abs(w.products.sum() + w.b - w.a_rc) < 1e-12
         assert np.array_equal(w.patch, w.x_pad[np.ix_(w.rows, w.cols)])
 
 
@@ -107,8 +107,68 @@ def test_pool_walkthrough(kind):
     fmap = np.random.default_rng(0).normal(size=(8, 8))
     w = cnn.pool_walkthrough(fmap, kind, 2, 2, 1, 3)
     ref = (F.max_pool2d if kind == "max" else F.avg_pool2d)(torch.tensor(fmap)[None, None], 2)
-    assert np.allclose(w.y, ref[0, 0].numpy()) and abs(w.y_ij - w.y[1, 3]) < 1e-12
+    assert np.allclose(w.h_pool, ref[0, 0].numpy()) and abs(w.h_pool_rc - w.h_pool[1, 3]) < 1e-12
     assert w.window.shape == (2, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(3, 10), k=st.sampled_from([1, 2, 3, 4, 5]), seed=st.integers(0, 10_000))
+def test_convolution_is_cross_correlation_with_the_flipped_kernel(n, k, seed):
+    """conv(x, K) = xcorr(x, flip(K)): the textbook convolution, written from its definition,
+    against torch's conv2d (a cross-correlation) with the kernel turned by 180 degrees."""
+    if k > n:
+        with pytest.raises(ValueError, match="does not fit"):
+            cnn.convolve2d(np.zeros((n, n)), np.zeros((k, k)))
+        return
+    rng = np.random.default_rng(seed)
+    x, K = rng.normal(size=(n, n)), rng.normal(size=(k, k))
+    conv = cnn.convolve2d(x, K)
+    t = lambda a: torch.tensor(a.copy())[None, None]  # noqa: E731  (n, n) -> (1, 1, n, n)
+    flipped = F.conv2d(t(x), t(cnn.flip(K)))[0, 0].numpy()
+    assert conv.shape == (n - k + 1, n - k + 1)
+    np.testing.assert_allclose(conv, flipped, atol=1e-12)
+    if k > 1:  # the flip matters: without it torch gives another map
+        assert not np.allclose(conv, F.conv2d(t(x), t(K))[0, 0].numpy(), atol=1e-6)
+    assert np.array_equal(cnn.flip(cnn.flip(K)), K)
+
+
+def test_convolution_matches_numpy_convolve_on_a_separable_kernel():
+    """An independent reference: numpy's 1-D convolve (a true convolution) along the rows,
+    then the columns, is the 2-D convolution with the outer-product kernel."""
+    rng = np.random.default_rng(3)
+    x, a, b = rng.normal(size=(7, 9)), rng.normal(size=3), rng.normal(size=3)
+    rows = np.array([np.convolve(row, b, mode="valid") for row in x])  # (7, 7)
+    both = np.array([np.convolve(col, a, mode="valid") for col in rows.T]).T  # (5, 7)
+    np.testing.assert_allclose(cnn.convolve2d(x, np.outer(a, b)), both, atol=1e-12)
+
+
+def test_flip_walkthrough_sobel_swaps_the_sign():
+    """flip(edge kernel) = -edge kernel: the textbook convolution is minus the layer's map."""
+    K = cnn.kernel_preset("edge (vertical)")
+    assert np.array_equal(cnn.flip(K), -K)
+    x = cnn.dataset().X_test[0, 0].numpy()
+    f = cnn.flip_walkthrough(x, K, 1, 2, 3)
+    w = cnn.conv_walkthrough(x, K, 0.0, 2, 3, 1, 1, 1)
+    assert (f.r, f.c) == (2, 3) and f.xcorr == pytest.approx(w.a_rc, abs=1e-12)
+    assert f.conv == pytest.approx(-f.xcorr, abs=1e-12) and abs(f.xcorr) > 0.1
+    assert (cnn.flip_walkthrough(x, K, 0, 99, 99).r, cnn.flip_walkthrough(x, K, 0, 99, 99).c) == (
+        5,
+        5,
+    )
+
+
+def test_head_features_and_the_no_pooling_factor():
+    """The "No pooling" preset's factor, from the configs (issue 13, item 1): one 16-filter
+    layer feeds 16·8·8 = 1,024 features without pooling, 16·4·4 = 256 with 2×2 pooling
+    (4×), and the default two-layer net 32·2·2 = 128 (8×)."""
+    one = CNNConfig(layers=1, filters=16, pool="none")
+    pooled, default = CNNConfig(layers=1, filters=16), CNNConfig()
+    got = [cnn.head_features(c) for c in (one, pooled, default)]
+    assert got == [1024, 256, 128]
+    for cfg, n in zip((one, pooled, default), got):  # what the model's last layer really reads
+        assert cnn.build_model(cfg).head.weight.shape == (10, n)
+    assert cnn.head_features(CNNConfig("mnist", layers=1, filters=16, pool="none")) == 16 * 28 * 28
+    assert cnn.head_features(replace(default, arch="mlp")) == cnn.mlp_hidden(default)
 
 
 def test_kernel_presets():
@@ -267,7 +327,7 @@ def test_predict_and_feature_maps(tiny):
     x = cnn.dataset().X_test[0, 0].numpy()
     pr = cnn.predict(tiny, x)
     assert [m.shape for m in pr.maps] == [(8, 8, 8), (16, 4, 4)]
-    assert np.allclose(pr.softmax.p, tiny.test_probs[0], atol=1e-5)
+    assert np.allclose(pr.softmax.y_hat, tiny.test_probs[0], atol=1e-5)
     assert cnn.first_layer_filters(tiny).shape == (8, 3, 3)
     wrong = cnn.misclassified(tiny)
     assert all(tiny.test_pred[i] != cnn.dataset().y_test[i] for i in wrong)

@@ -177,9 +177,60 @@ def test_large_photo_is_shrunk_before_arithmetic():
 
 
 def test_grid_drawing():
-    out = images.from_grid(images.SAMPLE_SEVEN)
-    assert out.x.shape == (8, 8) and out.x[0].mean() > 0.5  # the bar of the seven at the top
-    assert np.allclose(images.from_grid(images.SAMPLE_SEVEN.astype(float)).x, out.x)
+    grid = np.zeros((16, 16), dtype=bool)
+    grid[2:4, 3:13] = True  # a bar at the top
+    grid[4:14, 7:9] = True  # and a stem: a "T"
+    out = images.from_grid(grid)
+    assert out.x.shape == (8, 8) and out.x[0].mean() > 0.5 > out.x[-1].mean()
+    assert np.allclose(images.from_grid(grid.astype(float)).x, out.x)
+
+
+def canvas(ink: np.ndarray, transparent: bool = False) -> np.ndarray:
+    """What the drawing canvas sends: RGBA, a black pen on white (or transparent) paper."""
+    a = np.zeros((*ink.shape, 4), np.uint8)
+    if transparent:
+        a[..., 3] = np.round(ink * 255)  # black strokes, transparent elsewhere
+    else:
+        a[..., :3] = np.round(255 * (1 - ink[..., None]))
+        a[..., 3] = 255
+    return a
+
+
+def test_the_sample_seven_and_the_canvas_agree():
+    """The canvas starts with the sample seven; before any stroke the page reads it from
+    ``sample_seven``, after one from the canvas's pixels: the same model input."""
+    ink = images.stroke_ink(images.SAMPLE_SEVEN_STROKE)
+    assert ink.shape == (images.CANVAS_SIDE,) * 2 and ink.max() == 1.0 and 0.05 < ink.mean() < 0.2
+    seven = images.sample_seven()
+    assert seven.x[0, 1:7].mean() > 0.9  # the bar along the top
+    assert seven.x[-1, 3] > 0.5 and seven.x[-1, 6:].max() == 0  # the foot, lower left
+    for transparent in (False, True):
+        drawn = images.from_canvas(canvas(ink, transparent))
+        np.testing.assert_allclose(drawn.x, seven.x, atol=0.02)
+    assert images.sample_seven(28).x.shape == (28, 28)
+
+
+def test_a_drawn_one_on_the_canvas():
+    ink = images.stroke_ink([(112, 40), (112, 190)])
+    out = images.from_canvas(canvas(ink))
+    assert out.x[:, 3:5].mean() > 0.5 > out.x[:, [0, 1, 6, 7]].max()
+    assert "224×224 drawing" in out.note
+
+
+@pytest.mark.parametrize(
+    "rgba,message",
+    [
+        (np.full((224, 224, 4), 255, np.uint8), "looks empty"),  # white paper, nothing drawn
+        (np.zeros((224, 224, 4), np.uint8), "looks empty"),  # transparent, nothing drawn
+        (np.zeros((224, 224)), "RGB"),
+        (np.zeros((1, 224, 4)), "RGB"),
+        (np.zeros((3000, 10, 4)), "RGB"),
+        ([["a"]], "not an array of pixels"),
+    ],
+)
+def test_bad_canvas_drawings(rgba, message):
+    with pytest.raises(ValueError, match=message):
+        images.from_canvas(rgba)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,8 @@ import pytest
 from dl_core import cnn
 from dl_core.cnn import History
 from viz import cnn as vc
+from viz import style
+from viz.latex import plain
 
 
 def tiles(fig) -> dict[int, np.ndarray]:
@@ -52,20 +54,23 @@ def test_grid_of_maps_puts_every_value_in_its_tile(shape, cols):
 
 
 def test_grid_colour_scale_means_sign_and_is_shared():
+    """The rulebook's sign-to-colour rule: positive blue, negative red, white 0, a colour bar;
+    a map that is never negative uses the white-to-blue half, so blue means positive on both."""
     signed = np.array([[[-2.0, 1.0]], [[0.5, 0.0]]])  # (2, 1, 2)
     fig = vc.grid_of_maps(signed, "filters", colorbar="weight")
     heat = fig.data[0]
-    assert heat.colorscale == vc.grid_of_maps(signed * 2, "x").data[0].colorscale
-    assert heat.zmid == 0 and heat.showscale and heat.colorbar.title.text == "weight"
-    # red positive, white zero, blue negative
-    lo, hi = heat.colorscale[0][1], heat.colorscale[-1][1]
-    assert lo.startswith("rgb(5,") and hi.startswith("rgb(103,")  # dark blue, dark red
+    assert heat.zmid == 0 and heat.zmin == -2 and heat.zmax == 2  # symmetric about 0
+    assert heat.showscale and heat.colorbar.title.text == "weight"
+    assert heat.colorscale[0][1] == style.NEGATIVE and heat.colorscale[-1][1] == style.POSITIVE
+    assert style.violations(fig.to_plotly_json()) == []
     relu = vc.grid_of_maps(np.abs(signed), "after ReLU").data[0]  # nothing negative
-    assert relu.zmin == 0 and relu.zmid is None
-    assert relu.colorscale[0][1] != relu.colorscale[-1][1]
-    assert relu.colorscale[-1][1].startswith("rgb(103,")  # dark red at the largest value
+    assert relu.zmin == 0 and relu.zmax == 2 and relu.showscale
+    assert relu.colorscale[0][1] == style.DIVERGING[2][1]  # white at 0
+    assert relu.colorscale[-1][1] == style.POSITIVE  # blue at the largest value
     images = vc.grid_of_maps(np.abs(signed), "imgs", colorscale=vc.GREYS, colorbar=None).data[0]
     assert not images.showscale
+    title = vc.filters(signed).layout.title.text
+    assert f"{style.POSITIVE_NAME} positive, {style.NEGATIVE_NAME} negative" in title
 
 
 def test_grid_labels_stand_above_their_tiles():
@@ -88,35 +93,79 @@ def test_conv_figure_shows_the_walkthrough():
     x = np.arange(36, dtype=float).reshape(6, 6) / 36
     w = cnn.conv_walkthrough(x, cnn.kernel_preset("edge (vertical)"), 0.0, 1, 2, 2, 1, 1)
     fig = vc.conv_figure(w)
-    pad, K, z = (np.asarray(t.z, dtype=float) for t in fig.data)
+    pad, K, a = (np.asarray(t.z, dtype=float) for t in fig.data)
     np.testing.assert_array_equal(pad, w.x_pad)
     np.testing.assert_array_equal(K, w.K)
-    np.testing.assert_array_equal(z, w.z)
+    np.testing.assert_array_equal(a, w.a)
     assert [t.xaxis for t in fig.data] == ["x", "x2", "x3"]
     titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["input x, padded by p = 1", "kernel K (3×3)", "output z (3×3)"]
+    assert titles == ["input x, padded by P = 1", "kernel K (3×3)", "output a (3×3)"]
     d1, d2, d3 = (fig.layout[f"xaxis{s}"].domain for s in ("", "2", "3"))
     assert 0 == d1[0] < d1[1] < d2[0] < d2[1] < d3[0] < d3[1] == pytest.approx(1)
+    # the kernel's +1 is blue, its -2 red: the diverging scale about 0, with a colour bar
+    kern = fig.data[1]
+    assert kern.zmid == 0 and kern.zmax == 2 and kern.colorscale[-1][1] == style.POSITIVE
+    assert d1[1] < kern.colorbar.x < d2[0] + 0.01 or d2[1] < kern.colorbar.x < d3[0]
+    assert style.violations(fig.to_plotly_json()) == []
     # 9 receptive-field cells, the padding outline, the output cell
     boxes = fig.layout.shapes
     assert len(boxes) == 9 + 1 + 1 and boxes[-1].xref == "x3"
+    assert boxes[0].line.color == vc.BOX and boxes[9].line.color == vc.PAD
     cells = {(b.y0 + 0.5, b.x0 + 0.5) for b in boxes[:9]}
     assert cells == {(r, c) for r in w.rows for c in w.cols}
     assert fig.layout.yaxis.autorange == "reversed"  # row 0 at the top
+
+
+def test_one_number_formatter():
+    """A value reads the same in the output map's cell, its hover and the sum's LaTeX
+    (the page showed 2.375, 2.4 and 2.38 for one value)."""
+    x = cnn.dataset().X_test[0, 0].numpy()
+    w = cnn.conv_walkthrough(x, cnn.kernel_preset("edge (vertical)"), 0.0, 2, 3, 1, 1, 1)
+    cell = vc.conv_figure(w).data[2]
+    shown = cell.text[w.r][w.c]
+    assert shown == plain(w.a_rc, vc.DIGITS) and "%{text}" in cell.hovertemplate
+    assert vc.conv_sum_latex(w).endswith(rf"\mathbf{{{shown}}}")
+    assert float(shown) == pytest.approx(w.a_rc, rel=5e-3)
+    assert vc.pct(0.98607) == "98.6%" and vc.pct(1.0) == "100%"
 
 
 def test_pool_figure_and_curves_and_bars():
     fmap = np.arange(16, dtype=float).reshape(4, 4)
     pw = cnn.pool_walkthrough(fmap, "max", 2, 2, 1, 0)
     fig = vc.pool_figure(pw)
-    np.testing.assert_array_equal(np.asarray(fig.data[1].z, dtype=float), pw.y)
+    np.testing.assert_array_equal(np.asarray(fig.data[1].z, dtype=float), pw.h_pool)
     assert fig.layout.shapes[0].x0 == -0.5 and fig.layout.shapes[0].y0 == 1.5  # window (2, 0)
+    assert style.violations(fig.to_plotly_json()) == []
     a = np.array
     h = History(a([1, 2]), a([1.0, 0.5]), a([0.5, 0.9]), a([1.1, 0.6]), a([0.4, 0.8]), a([1.0]))
     c = vc.curves(h)
-    assert [t.yaxis for t in c.data] == ["y", "y", "y2", "y2"]
-    assert c.layout.yaxis2.overlaying == "y" and c.layout.yaxis2.tickformat == ".0%"
-    b = vc.params_bars(["CNN", "MLP"], [6090, 6085], [0.98, 0.97])
+    assert [(t.name, t.xaxis, t.yaxis) for t in c.data] == [
+        ("train", "x", "y"), ("test", "x", "y"), ("train", "x2", "y2"), ("test", "x2", "y2")
+    ]  # fmt: skip
+    assert c.data[0].line.color == c.data[2].line.color == vc.TRAIN != vc.TEST
+    assert c.layout.yaxis2.tickformat == ".0%" and style.violations(c.to_plotly_json()) == []
+    b = vc.budget_bars(["CNN", "MLP"], [6090, 6085], [0.986, 0.972])
     assert [t.xaxis for t in b.data] == ["x", "x2"]
-    assert b.layout.yaxis.range == (0, 6090 * 1.2) and b.layout.yaxis2.range == (0, 1.1)
-    assert [a.text for a in b.layout.annotations] == ["parameters", "test accuracy"]
+    np.testing.assert_allclose(b.data[1].y, [1.4, 2.8])  # the error: 2x apart, not 1.4%
+    assert list(b.data[1].text) == ["1.4%", "2.8%"]
+    assert b.layout.yaxis.range == (0, 6090 * 1.2) and style.violations(b.to_plotly_json()) == []
+    conf = vc.confusion(np.eye(10, dtype=int) * 30)
+    assert conf.data[0].showscale and style.violations(conf.to_plotly_json()) == []
+
+
+def test_presets_and_dropout_note_compute_their_numbers():
+    note = vc.presets()["No pooling"][1]
+    assert "reads 1,024 features, 4× as many as with 2×2 pooling (256)" in note
+    assert "8× the default net's 128" in note
+    assert "12,544 features, 4×" in vc.presets("mnist")["No pooling"][1]
+    drop = vc.dropout_note(cnn.CNNConfig(dropout=0.3))
+    assert "each of the 128 inputs" in drop and "p = 0.3" in drop and "1/(1 − p) = 1.43" in drop
+    assert "(playground)" in drop
+
+
+def test_canvas_drawing_is_one_stroke_through_the_points():
+    d = vc.canvas_drawing([(10, 20), (50, 20), (30, 80)], 18)
+    (obj,) = d["objects"]
+    assert obj["type"] == "Path" and obj["strokeWidth"] == 18
+    assert obj["path"] == [["M", 10.0, 20.0], ["L", 50.0, 20.0], ["L", 30.0, 80.0]]
+    assert (obj["left"], obj["top"], obj["width"], obj["height"]) == (30.0, 50.0, 40.0, 60.0)
