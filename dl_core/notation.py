@@ -54,7 +54,7 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol("eps_noise", r"\varepsilon", "ε", "standard normal noise ε ~ N(0, 1) in the reparameterisation z = μ + σ ε", "Math toolkit"),
     Symbol("P_Q", r"P, Q", "P, Q", "two distributions over a few outcomes x; P(x) is the probability of x", "Math toolkit"),
     Symbol("entropy", r"H(P), H(P, Q)", "H(P), H(P, Q)", "the entropy of P and the cross-entropy of Q under P (H with an argument; H alone is the Hessian)", "Math toolkit"),
-    Symbol("q", r"q", "q", "an approximating distribution: a Gaussian fitted to p, the VAE's q(z|x)", "Math toolkit"),
+    Symbol("q", r"q", "q", "an approximating distribution: a Gaussian fitted to p, the VAE's q(z∣x)", "Math toolkit"),
     Symbol("beta", r"\beta", "β", "momentum's coefficient (the share of the last step kept)", "Gradient descent"),
     Symbol("v", r"v", "v", "the velocity: momentum's running sum of gradients", "Gradient descent"),
     Symbol("beta1", r"\beta_1", "β₁", "Adam's decay rate of the gradient's mean", "Gradient descent"),
