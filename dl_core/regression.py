@@ -2,7 +2,9 @@
 
 Both are written out by hand (the gradients are the formulas on the page) and
 tested against autograd, ``torch.linalg.lstsq`` and
-``F.binary_cross_entropy_with_logits``.
+``F.binary_cross_entropy_with_logits``. Symbols as on the page (``dl_core.notation``): weight
+w, bias b, prediction y_hat, sample i (1..n on the page, 0-based here), loss L, the logistic
+unit's pre-activation a = w . x + b, the Hessian's eigenvalues lambda_min, lambda_max.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dl_core import optim
 from dl_core.data import line_1d, two_gaussians
 from dl_core.training import check_range, generator, timer
 
@@ -71,7 +74,7 @@ class LinRegResult:
     loss: np.ndarray  # (K+1,): full-data loss at theta_k
     closed_form: tuple[float, float]  # (w*, b*) from the normal equations
     loss_min: float  # L(w*, b*)
-    eigenvalues: tuple[float, float]  # of the Hessian (2/n) X^T X; 2 / max is the stability limit
+    eigenvalues: tuple[float, float]  # (lambda_min, lambda_max) of the Hessian (2/n) X^T X
     diverged_at: int | None
     seconds: float
     device: str = "cpu"
@@ -129,6 +132,55 @@ def train_linreg(cfg: LinRegConfig) -> LinRegResult:
         diverged_at=diverged_at,
         seconds=t[0],
     )
+
+
+def batch_lambda_max(res: LinRegResult) -> np.ndarray:
+    """lambda_max of the Hessian (2/|B|) X_B^T X_B of the batch each step used, shape (K,) for
+    the K steps taken (the diverging step included): a batch's loss is a quadratic too, and a
+    step on it overshoots along its steepest direction when lr > 2 / (its lambda_max)."""
+    cfg = res.config
+    K = len(res.theta) - 1 + (res.diverged_at is not None)
+    x = torch.from_numpy(res.x)
+    batches = _batches(cfg.n, cfg.batch_size, K, cfg.seed)
+    if batches[0] is None:
+        return np.full(K, res.eigenvalues[1])
+    X = design(x)[torch.stack(batches)]  # (K, |B|, 2)
+    H = 2 * X.transpose(1, 2) @ X / X.shape[1]  # (K, 2, 2)
+    return torch.linalg.eigvalsh(H)[:, -1].numpy()
+
+
+def diagnose(res: LinRegResult) -> str | None:
+    """Why a run diverged (Markdown with LaTeX), or None. Full batch: lr > 2 / lambda_max
+    exactly (the loss is a quadratic). With batches each step sees its batch's Hessian, whose
+    lambda_max varies and can exceed the full data's: a run can diverge below 2 / lambda_max."""
+    if res.diverged_at is None:
+        return None
+    lr, lam_max = res.config.lr, res.eigenvalues[1]
+    head = f"Diverged at step {res.diverged_at}: "
+    if res.config.batch_size == 0 or res.config.batch_size >= res.config.n:
+        return head + (
+            f"$\\eta = {lr:g}$ exceeds $2/\\lambda_{{\\max}} = {2 / lam_max:.3g}$, where "
+            f"$\\lambda_{{\\max}} = {lam_max:.3g}$ is the largest eigenvalue of the Hessian "
+            f"$\\tfrac2n X^\\top X$: each step multiplies the error along its eigenvector by "
+            f"$|1 - \\eta\\lambda_{{\\max}}| = {abs(1 - lr * lam_max):.3g} > 1$."
+        )
+    lam_b = batch_lambda_max(res)
+    over = int((lr * lam_b > 2).sum())
+    return head + (
+        f"each step follows its batch's own Hessian $\\tfrac{{2}}{{|B|}} X_B^\\top X_B$. Its "
+        f"largest eigenvalue reached {lam_b.max():.3g} (the full data's: {lam_max:.3g}), and on "
+        f"{over} of the {len(lam_b)} steps $\\eta = {lr:g}$ exceeded that batch's "
+        f"$2/\\lambda_{{\\max}}$: those steps overshoot. Lower $\\eta$."
+    )
+
+
+def gd_rates(res: LinRegResult) -> dict[str, float]:
+    """Full-batch GD's rate at the run's lr and its best fixed step (``optim.gd_rate``): the
+    loss is the quadratic L* + (theta - theta*)^T (X^T X / n) (theta - theta*)."""
+    lam_min, lam_max = res.eigenvalues
+    best, best_rate = optim.gd_optimum(lam_min, lam_max)
+    rate = float(optim.gd_rate(res.config.lr, lam_min, lam_max))
+    return {"rate": rate, "lr_best": best, "rate_best": best_rate}
 
 
 @dataclass(frozen=True)
@@ -271,12 +323,12 @@ class LogRegPoint:
     y: float
     w: tuple[float, float]
     b: float
-    z: float  # w . x + b
-    p: float  # sigma(z)
-    loss: float  # -[y log p + (1-y) log(1-p)]
-    dL_dz: float  # p - y
-    dL_dw: tuple[float, float]  # (p - y) x
-    dL_db: float  # p - y
+    a: float  # w . x + b, the pre-activation (logit)
+    y_hat: float  # sigma(a), the predicted probability of class 1
+    loss: float  # -[y log y_hat + (1-y) log(1-y_hat)]
+    dL_da: float  # y_hat - y
+    dL_dw: tuple[float, float]  # (y_hat - y) x
+    dL_db: float  # y_hat - y
 
 
 def logreg_point(res: LogRegResult, k: int, i: int) -> LogRegPoint:
@@ -284,8 +336,8 @@ def logreg_point(res: LogRegResult, k: int, i: int) -> LogRegPoint:
     w1, w2, b = (float(v) for v in res.params[k])
     x1, x2 = (float(v) for v in res.X[i])
     yi = float(res.y[i])
-    z = w1 * x1 + w2 * x2 + b
-    p = 1 / (1 + math.exp(-z)) if z > -700 else 0.0
-    loss = max(z, 0) - z * yi + math.log1p(math.exp(-abs(z)))
-    d = p - yi
-    return LogRegPoint((x1, x2), yi, (w1, w2), b, z, p, loss, d, (d * x1, d * x2), d)
+    a = w1 * x1 + w2 * x2 + b
+    y_hat = 1 / (1 + math.exp(-a)) if a > -700 else 0.0
+    loss = max(a, 0) - a * yi + math.log1p(math.exp(-abs(a)))
+    d = y_hat - yi
+    return LogRegPoint((x1, x2), yi, (w1, w2), b, a, y_hat, loss, d, (d * x1, d * x2), d)

@@ -1,5 +1,6 @@
 """dl_core.optim: surfaces vs autograd, optimizers vs torch.optim, divergence, validation."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -104,7 +105,8 @@ def test_sgd_diverges_just_above_two_over_L_and_converges_below():
     assert np.isfinite(above.theta).all()
     assert below.diverged_at is None
     assert below.loss[-1] < 1e-6
-    assert "2/L = 0.2" in optim.diagnose(above)
+    assert r"exceeds $2/\lambda_{\max} = 0.2$" in optim.diagnose(above)
+    assert r"|1 - \eta\lambda_{\max}| = 1.5 > 1" in optim.diagnose(above)
     assert optim.diagnose(below) is None
 
 
@@ -180,3 +182,153 @@ def test_any_valid_setting_gives_finite_or_explained_results(surface, name, lr, 
     else:
         assert 1 <= t.diverged_at <= steps
         assert optim.diagnose(t).startswith(optim.OPTIMIZER_LABELS[name])
+
+
+# ---------------------------------------------------------------- rates on the quadratic
+def error_rate(traj: optim.Trajectory) -> float:
+    """The rate a run achieved, measured here independently of ``optim.measured_rate``: the
+    geometric mean of |e_k| / |e_{k-1}| over the second half of the run (e = theta, theta* = 0;
+    hypot, as the errors fall below 1e-160 and their squares would underflow)."""
+    e = np.hypot(traj.theta[:, 0], traj.theta[:, 1])
+    half = (len(e) - 1) // 2
+    return float(np.exp(np.mean(np.log(e[half + 1 :] / e[half:-1]))))
+
+
+@pytest.mark.parametrize(
+    "kappa,angle,lr,beta",
+    [
+        (10.0, 0.0, 0.05, 0.9),  # the page's default: complex roots, rate sqrt(beta)
+        (10.0, 30.0, 0.05, 0.1),  # real roots
+        (9.0, 0.0, 0.25, 0.25),  # the optimum: double roots
+        (50.0, -20.0, 0.03, 0.8),  # the "Narrow valley" preset
+        (10.0, 0.0, 0.15, 0.5),
+        (10.0, 0.0, 0.38, 0.95),  # close to the edge 2(1 + beta)/lambda_max = 0.39
+        (100.0, 45.0, 0.035, 0.7),  # beyond the edge: it grows at the predicted rate
+        (4.0, 10.0, 0.9, 0.3),
+        (10.0, 0.0, 0.12, 0.0),  # beta = 0: plain gradient descent
+    ],
+)
+def test_closed_form_momentum_rate_matches_running_heavy_ball(kappa, angle, lr, beta):
+    """The map's rate (closed form, M_lambda of torch's form) is the rate at which the error of
+    the hand-written momentum, checked step for step against torch.optim.SGD, shrinks."""
+    t = optim.run(
+        RunConfig(SurfaceConfig("quadratic", kappa, angle), OptimConfig("momentum", lr=lr, momentum=beta), (-2.5, 1.5), 600)
+    )  # fmt: skip
+    predicted = float(optim.momentum_rate(lr, beta, 1.0, kappa))
+    assert (t.diverged_at is not None) == (predicted > 1)
+    assert error_rate(t) == pytest.approx(predicted, rel=0.01)
+    assert optim.measured_rate(t) == pytest.approx(predicted, rel=0.01)
+
+
+def test_momentum_rate_is_the_spectral_radius_of_the_iteration_matrix():
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        lr, beta, lam = rng.uniform(0, 1), rng.uniform(0, 0.999), rng.uniform(0.1, 5)
+        M = optim.momentum_matrix(lr, beta, lam)
+        radius = np.abs(np.linalg.eigvals(M)).max()
+        assert float(optim.momentum_rate(lr, beta, lam, lam)) == pytest.approx(radius, rel=1e-6)
+    # M_lambda is the two-step recursion of torch's form: e_{k+1} = (1 + beta - lr lam) e_k - beta e_{k-1}
+    lr, beta, lam = 0.3, 0.6, 2.0
+    e = [1.0, 1.0 - lr * lam * 1.0]  # e_0, e_1 (v_0 = 0, v_1 = lam e_0)
+    v = lam * 1.0
+    for _ in range(5):
+        v = beta * v + lam * e[-1]
+        e.append(e[-1] - lr * v)
+    for k in range(1, 6):
+        np.testing.assert_allclose(
+            optim.momentum_matrix(lr, beta, lam) @ [e[k], e[k - 1]], [e[k + 1], e[k]]
+        )
+
+
+def test_beta_zero_is_gradient_descent_and_gd_rate_matches_sgd_runs():
+    lrs = np.linspace(0, 0.3, 301)
+    np.testing.assert_allclose(
+        optim.momentum_rate(lrs, 0.0, 1.0, 10.0), optim.gd_rate(lrs, 1.0, 10.0)
+    )
+    for lr in (0.02, 0.1, 0.19):
+        t = optim.run(
+            RunConfig(
+                SurfaceConfig("quadratic", 10.0, 25.0), OptimConfig("sgd", lr=lr), (-2.5, 1.5), 300
+            )
+        )
+        assert error_rate(t) == pytest.approx(float(optim.gd_rate(lr, 1.0, 10.0)), rel=1e-3)  # fmt: skip
+
+
+@pytest.mark.parametrize("kappa", [1.5, 10.0, 100.0, 2500.0])
+def test_gd_optimum_minimises_the_rate(kappa):
+    lr_best, rate_best = optim.gd_optimum(1.0, kappa)
+    assert lr_best == pytest.approx(2 / (kappa + 1)) and rate_best == pytest.approx(
+        (kappa - 1) / (kappa + 1)
+    )
+    lrs = np.linspace(0, 2.5 / kappa, 20001)
+    rates = optim.gd_rate(lrs, 1.0, kappa)
+    assert rates.min() >= rate_best - 1e-12
+    assert lrs[rates.argmin()] == pytest.approx(lr_best, abs=2 * (lrs[1] - lrs[0]))
+    assert float(optim.gd_rate(lr_best, 1.0, kappa)) == pytest.approx(rate_best, rel=1e-12)
+
+
+@pytest.mark.parametrize("lam_min,lam_max", [(1.0, 2.0), (1.0, 9.0), (0.5, 50.0), (1.0, 100.0)])
+def test_momentum_optimum_minimises_the_map(lam_min, lam_max):
+    lr_best, beta_best, rate_best = optim.momentum_optimum(lam_min, lam_max)
+    rk = np.sqrt(lam_max / lam_min)
+    assert rate_best == pytest.approx((rk - 1) / (rk + 1))
+    assert float(optim.momentum_rate(lr_best, beta_best, lam_min, lam_max)) == pytest.approx(
+        rate_best, rel=1e-6
+    )
+    m = optim.rate_map(lam_min, lam_max)  # the page's grid
+    assert m.rate.shape == (200, 200) and m.rate.min() >= rate_best - 1e-9
+    # a fine grid around the optimum: nothing beats it, and the best cell is next to it
+    lrs = np.linspace(0.5 * lr_best, 1.5 * lr_best, 801)
+    betas = np.linspace(max(0.0, beta_best - 0.2), min(0.999, beta_best + 0.2), 801)
+    rates = optim.momentum_rate(lrs[None, :], betas[:, None], lam_min, lam_max)
+    assert rates.min() >= rate_best - 1e-9
+    i, j = np.unravel_index(rates.argmin(), rates.shape)
+    assert lrs[j] == pytest.approx(lr_best, rel=0.01) and betas[i] == pytest.approx(
+        beta_best, abs=0.01
+    )
+    # momentum at its best beats gradient descent at its best
+    assert rate_best < optim.gd_optimum(lam_min, lam_max)[1]
+
+
+def test_the_map_diverges_exactly_beyond_two_one_plus_beta_over_lambda_max():
+    m = optim.rate_map(1.0, 10.0)
+    edge = 2 * (1 + m.betas[:, None]) / 10.0  # (n_beta, 1)
+    far = np.abs(m.lrs[None, :] - edge) > 1e-9
+    assert ((m.rate >= 1) == (m.lrs[None, :] >= edge))[far & (m.lrs[None, :] > 0)].all()
+    assert np.isclose(m.lrs[-1], 4 / 10.0) and np.isclose(m.betas[-1], 0.99)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov"])
+def test_stability_limits_match_runs(name):
+    quad = SurfaceConfig("quadratic", 10.0, 15.0)
+    limit = optim.stability_limit(name, 0.6, 10.0)
+    below = optim.run(
+        RunConfig(quad, OptimConfig(name, lr=0.95 * limit, momentum=0.6), (-2.5, 1.5), 2000)
+    )
+    above = optim.run(
+        RunConfig(quad, OptimConfig(name, lr=1.05 * limit, momentum=0.6), (-2.5, 1.5), 2000)
+    )
+    assert below.diverged_at is None and np.abs(below.theta[-1]).max() < 1e-3
+    assert above.diverged_at is not None
+    text = optim.diagnose(above)
+    assert f"= {limit:.4g}$" in text and "largest eigenvalue of $H$" in text  # fmt: skip
+    assert optim.stability_limit("adam", 0.6, 10.0) is None
+
+
+def test_momentum_divergence_names_its_own_limit_not_two_over_lambda_max():
+    t = optim.run(
+        RunConfig(
+            SurfaceConfig("quadratic", 10.0),
+            OptimConfig("momentum", lr=0.4, momentum=0.9),
+            (-2.5, 1.5),
+            200,
+        )
+    )
+    assert t.diverged_at is not None
+    assert r"exceeds $2(1+\beta)/\lambda_{\max} = 0.38$" in optim.diagnose(t)  # fmt: skip
+    # adaptive steps are about eta long whatever the curvature: no curvature limit is named
+    adam = optim.run(
+        RunConfig(SurfaceConfig("quadratic", 10.0), OptimConfig("adam", lr=5.0), (-2.5, 1.5), 20)
+    )
+    text = optim.diagnose(dataclasses.replace(adam, diverged_at=20))
+    assert text.startswith("Adam diverged at step 20") and "lambda" not in text
