@@ -1,19 +1,22 @@
 """Gradient descent and optimizers on 2-D loss surfaces."""
 
 import inspect
+import math
 
 import pandas as pd
 import streamlit as st
 
-from dl_core import optim
+from dl_core import notation, optim
 from dl_core.optim import OPTIMIZER_LABELS, OptimConfig, RunConfig, SurfaceConfig
-from ui import fast, params
+from ui import fast, lesson, params
 from viz import optim as vo
-from viz.latex import num
+from viz.latex import num, plain
 
 LR_OPTIONS = params.log_options(-4, 1)  # 1e-4 .. 10
 EPS_OPTIONS = [1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1]
 UI_MAX_STEPS = 500
+TABS = ("How large may η be?", "Momentum's rate map", "The update with your numbers",
+        "3-D view", "Under the hood")  # fmt: skip
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -49,10 +52,18 @@ def start_from_click() -> None:
         st.session_state["y0"] = round(float(points[0]["y"]), 2)
 
 
+def measured(trajs, name: str, quadratic: bool) -> str:
+    """A sentence with the rate an optimizer's run achieved on the quadratic bowl, or ""."""
+    t = next((t for t in trajs if t.config.optim.name == name), None)
+    rate = optim.measured_rate(t) if t is not None and quadratic and not t.diverged_at else None
+    if rate is None or math.isnan(rate):
+        return ""
+    return f" The {OPTIMIZER_LABELS[name]} run drawn above shrank its error by {plain(rate)} per step over its second half."  # fmt: skip
+
+
 @fast.section
 def update_with_your_numbers(trajs, chosen: list[str]) -> None:
     """The update rule with the numbers of one step: its own widgets rerun only this."""
-    st.subheader("The update with your numbers")
     c1, c2 = st.columns([1, 3])
     with c1:
         who = st.selectbox("Optimizer", chosen, format_func=OPTIMIZER_LABELS.get, key="who")
@@ -63,6 +74,7 @@ def update_with_your_numbers(trajs, chosen: list[str]) -> None:
     with c2:
         for line in vo.update_formula(traj.config.optim):
             st.latex(line)
+        st.caption(vo.CONVENTIONS[who])
     if n_steps >= 1:
         for line in vo.update_with_numbers(traj, k):
             st.latex(line)
@@ -75,21 +87,20 @@ def update_with_your_numbers(trajs, chosen: list[str]) -> None:
         st.info("This run diverged at its first step: there is no finite update to show.")
 
 
-st.title("Gradient descent & optimizers")
-st.markdown(
-    "To minimise a loss $f(\\theta)$, step **downhill**: the gradient $\\nabla f$ points to "
-    "the steepest ascent, so move a little against it. The learning rate $\\eta$ sets how "
-    "far. Too small and you crawl; too large and you overshoot and diverge. The optimizers "
-    "below all refine this one idea: momentum remembers past steps, adaptive methods give "
-    "each coordinate its own step size."
-)
-st.latex(r"\theta_k = \theta_{k-1} - \eta\, \nabla f(\theta_{k-1})")
-st.caption(
-    "θ: the parameters (here a point (x, y) in the plane); f: the loss; ∇f: its gradient; "
-    "η: the learning rate; k: the step number."
-)
+lesson.header(
+    "Gradient descent & optimizers",
+    "To minimise a loss $f(\\theta)$, step **downhill**: move a little against the gradient "
+    "$\\nabla f$, which points up the steepest slope; the learning rate $\\eta$ sets how far. "
+    "Too small and you crawl, too large and you overshoot and diverge: momentum and the "
+    "adaptive methods below refine this one idea.",
+    r"\theta_k = \theta_{k-1} - \eta\, \nabla f(\theta_{k-1})",
+    notation.caption(
+        "theta", "f", "grad", "eta", "k",
+        theta="the parameters, here a point (x, y) of the plane", f="the loss, a surface here",
+    ),
+)  # fmt: skip
 
-# ---------------------------------------------------------------- controls
+# ---------------------------------------------------------------- settings
 with st.sidebar:
     st.header("Settings")
     surface_name = params.select(
@@ -98,7 +109,8 @@ with st.sidebar:
     )  # fmt: skip
     condition, angle = 10.0, 0.0
     if surface_name == "quadratic":
-        condition = params.slider("Condition number κ = L/μ", "kappa", 1.0, 100.0, 10.0, 1.0)
+        kappa_label = r"Condition number $\kappa = \lambda_{\max}/\lambda_{\min}$"
+        condition = params.slider(kappa_label, "kappa", 1.0, 100.0, 10.0, 1.0)
         angle = params.slider("Rotation of the valley (degrees)", "angle", -90.0, 90.0, 0.0, 5.0)
     surface = SurfaceConfig(surface_name, condition, angle)
     info = optim.surface_info(surface)
@@ -107,13 +119,13 @@ with st.sidebar:
         ["sgd", "momentum", "adam"], format_func=OPTIMIZER_LABELS.get,
     ) or ["sgd"]  # fmt: skip
     lr = params.log_slider("Learning rate η", "lr", LR_OPTIONS, 0.05)
-    momentum = params.slider("Momentum μ", "mu", 0.0, 0.99, 0.9, 0.01)
+    momentum = params.slider("Momentum β", "mu", 0.0, 0.99, 0.9, 0.01)  # key "mu": old links
+    steps = params.slider("Steps", "steps", 1, UI_MAX_STEPS, 100)
     beta1 = params.slider("Adam β₁", "b1", 0.0, 0.99, 0.9, 0.01)
     beta2 = params.slider("Adam β₂", "b2", 0.9, 0.9999, 0.999, 0.0001, format="%.4f")
     eps = params.log_slider("ε (adaptive methods)", "eps", EPS_OPTIONS, 1e-8)
     x0 = params.slider("Start x₀", "x0", -4.5, 4.5, info.start[0], 0.01)
     y0 = params.slider("Start y₀", "y0", -4.5, 4.5, info.start[1], 0.01)
-    steps = params.slider("Steps", "steps", 1, UI_MAX_STEPS, 100)
 
 optims = tuple(
     OptimConfig(name, lr, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps) for name in chosen
@@ -121,13 +133,17 @@ optims = tuple(
 run = (surface, optims, (x0, y0), steps)  # everything the runs and their charts depend on
 trajs = run_all(*run)
 xs, ys, F, lines = surface_grid(surface)
+lam_min, lam_max = optim.curvature(surface, info.minima[0])
+quadratic = surface_name == "quadratic"
+near = (
+    ""
+    if quadratic
+    else f" Here $H$ is the Hessian at the minimum $\\theta^* = {info.minima[0]}$: the numbers hold close to it."
+)
 
-for t in trajs:
-    if (lesson := optim.diagnose(t)) is not None:
-        st.warning(lesson, icon=":material/warning:")
+lesson.try_this(vo.presets(LR_OPTIONS, {lesson.TABS_KEY: TABS[1]}))
 
-# ---------------------------------------------------------------- plots
-st.latex(info.formula)
+# ---------------------------------------------------------------- the race (first screen)
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(
@@ -137,83 +153,69 @@ with left:
 with right:
     loss = fast.figure(("gd.loss", *run), lambda: vo.loss_curves(trajs, info.f_min))
     st.plotly_chart(loss, key="gd_loss")
-    st.plotly_chart(fast.figure(("gd.steps", *run), lambda: vo.step_sizes(trajs)), key="gd_steps")
-cols = st.columns(max(len(trajs), 4))
-for col, t in zip(cols, trajs, strict=False):
-    col.metric(
-        f"{OPTIMIZER_LABELS[t.config.optim.name]}: final f − f*",
-        f"diverged (step {t.diverged_at})" if t.diverged_at else f"{t.loss[-1] - info.f_min:.1e}",
-    )
-view3d = st.expander(
-    "3-D view of the surface", icon=":material/view_in_ar:", key="gd_3d", on_change="rerun"
-)
-if view3d.open:  # drawn only while open: a 3-D surface is the slowest chart to draw
-    view3d.plotly_chart(
-        fast.figure(("gd.surface3d", *run), lambda: vo.surface3d(xs, ys, F, info, trajs)),
-        key="gd_surface3d",
-    )
+    for t in trajs:
+        if (why := optim.diagnose(t)) is not None:
+            st.warning(why, icon=":material/warning:")
+    gaps = [f"diverged at step {t.diverged_at}" if t.diverged_at else plain(t.loss[-1] - info.f_min, 2) for t in trajs]  # fmt: skip
+    st.markdown(
+        f"| optimizer | $f - f^*$ after {steps} steps |\n|---|---|\n"
+        + "".join(f"| {OPTIMIZER_LABELS[t.config.optim.name]} | {g} |\n" for t, g in zip(trajs, gaps, strict=True))
+    )  # fmt: skip
+    st.latex(info.formula)
+    if quadratic:
+        st.caption("R: the rotation by the valley's angle; θ*: the minimum.")
 
-# ---------------------------------------------------------------- learning-rate lesson
-st.subheader("How large may η be? The curvature decides")
-lam_min, lam_max = optim.curvature(surface, info.minima[0])
-st.markdown(
-    "Near a minimum every loss looks like a quadratic $\\tfrac12 \\theta^\\top H \\theta$. "
-    "Along an eigenvector of the Hessian $H$ with eigenvalue $\\lambda$, one gradient step "
-    "multiplies the distance to the minimum by $(1-\\eta\\lambda)$. Plain gradient descent "
-    "converges only if $|1-\\eta\\lambda| < 1$ for every eigenvalue, i.e. $\\eta < 2/L$ "
-    "with $L = \\lambda_{\\max}$; the slowest direction, $\\lambda_{\\min} = \\mu$, sets the "
-    "speed, so a large condition number $\\kappa = L/\\mu$ means a slow zig-zag."
-)
-relation = "<" if lr < 2 / lam_max else r"\ge"
-st.latex(
-    rf"\text{{At the minimum: }} \lambda_{{\min}} = {num(lam_min)},\ \ L = \lambda_{{\max}} = {num(lam_max)}"
-    rf"\ \Rightarrow\ \frac{{2}}{{L}} = {num(2 / lam_max)};\qquad \text{{your }} \eta = {num(lr)}"
-    rf"\ {relation}\ \frac{{2}}{{L}}"
-)
-if lam_min > 0:
-    st.plotly_chart(
-        fast.figure(
-            ("gd.stability", lam_min, lam_max, lr),
-            lambda: vo.stability((lam_min, lam_max), lr, lr_max=2.6 / lam_max),
-        ),
-        key="gd_stability",
-    )
+tabs = lesson.tabs(TABS)
+if tab := tabs.open("How large may η be?"):
+    with tab:
+        st.subheader("How large may η be? The curvature decides")
+        st.markdown(vo.GD_RATE_INTRO)
+        st.latex(vo.GD_RATE_FORMULA)
+        if lam_min > 0:
+            for line in vo.gd_rate_lines(lam_min, lam_max, lr):
+                st.latex(line)
+            st.markdown(vo.GD_RATE_AFTER + measured(trajs, "sgd", quadratic) + near)
+            st.plotly_chart(
+                fast.figure(("gd.rate", lam_min, lam_max, lr), lambda: vo.gd_rate_curve(lam_min, lam_max, lr)),
+                key="gd_rate",
+            )  # fmt: skip
 
-update_with_your_numbers(trajs, chosen)
+if tab := tabs.open("Momentum's rate map"):
+    with tab:
+        st.subheader("Momentum's rate map: which (η, β) converge fastest")
+        st.markdown(vo.MOMENTUM_INTRO)
+        st.latex(vo.MOMENTUM_FORMULA)
+        if lam_min > 0:
+            for line in vo.momentum_lines(lam_min, lam_max, lr, momentum):
+                st.latex(line)
+            st.plotly_chart(
+                fast.figure(
+                    ("gd.ratemap", lam_min, lam_max, lr, momentum),
+                    lambda: vo.rate_map_figure(optim.rate_map(lam_min, lam_max), lam_min, lam_max, lr, momentum),
+                ),
+                key="gd_ratemap",
+            )  # fmt: skip
+            st.markdown(vo.MOMENTUM_AFTER + measured(trajs, "momentum", quadratic) + near)
 
-# ---------------------------------------------------------------- try this
-presets = {
-    "Just above 2/L": dict(
-        surface="quadratic", kappa=10.0, angle=0.0, opt=["sgd"], lr=0.25, steps=60,
-        x0=-2.5, y0=1.5,
-    ),
-    "Narrow valley": dict(
-        surface="quadratic", kappa=50.0, angle=0.0, opt=["sgd", "momentum"], lr=0.03, mu=0.8,
-        steps=150, x0=-2.5, y0=1.5,
-    ),
-    "Adam on Rosenbrock": dict(
-        surface="rosenbrock", opt=["sgd", "adam"], lr=0.2, b1=0.9, b2=0.999, steps=500,
-        x0=-1.2, y0=1.0,
-    ),
-    "Escape a saddle": dict(
-        surface="saddle", opt=["sgd", "momentum", "rmsprop"], lr=0.05, steps=200, x0=1.8, y0=0.02,
-    ),
-}  # fmt: skip
-notes = {
-    "Just above 2/L": "η = 0.25 > 2/L = 0.2: each step multiplies the error along the steep axis by |1 − 0.25·10| = 1.5.",
-    "Narrow valley": "κ = 50: SGD's safe η is tiny for the flat axis; momentum accumulates speed along it.",
-    "Adam on Rosenbrock": "Same η = 0.2: SGD explodes on the steep walls (2/L ≈ 0.002 at the minimum), Adam divides each coordinate's step by its own gradient scale and reaches (1, 1).",
-    "Escape a saddle": "The gradient almost vanishes near the saddle; watch which method leaves it first.",
-}
-params.try_this({name: (values, notes[name]) for name, values in presets.items()})
+if tab := tabs.open("The update with your numbers"):
+    with tab:
+        st.subheader("The update with your numbers")
+        update_with_your_numbers(trajs, chosen)
+        st.plotly_chart(
+            fast.figure(("gd.steps", *run), lambda: vo.step_sizes(trajs)), key="gd_steps"
+        )
 
-# ---------------------------------------------------------------- under the hood
-hood = st.expander(
-    "Under the hood: hand-written optimizers vs torch.optim", icon=":material/code:",
-    key="gd_hood", on_change="rerun",
-)  # fmt: skip
-if hood.open:  # the torch.optim reference runs only when someone looks
-    with hood:
+if tab := tabs.open("3-D view"):
+    with tab:
+        st.subheader("The surface in 3-D")
+        st.plotly_chart(
+            fast.figure(("gd.surface3d", *run), lambda: vo.surface3d(xs, ys, F, info, trajs)),
+            key="gd_surface3d",
+        )
+
+if tab := tabs.open("Under the hood"):
+    with tab:  # the torch.optim reference runs only when someone looks
+        st.subheader("Under the hood: hand-written optimizers vs torch.optim")
         st.markdown(
             "Each path above is computed by the hand-written `dl_core.optim.step` (tensor ops "
             "only). The same run with `torch.optim` and autograd gives these maximum absolute "
@@ -223,15 +225,17 @@ if hood.open:  # the torch.optim reference runs only when someone looks
             {
                 "optimizer": OPTIMIZER_LABELS[o.name],
                 "torch.optim reference": optim.REFERENCE_NAMES[o.name],
-                "max |θ_hand − θ_torch|": f"{reference_gap(RunConfig(surface, o, (x0, y0), steps)):.2e}",
+                "max |θ_hand − θ_torch|": plain(reference_gap(RunConfig(surface, o, (x0, y0), steps)), 3),
             }
             for o in optims
-        ]
+        ]  # fmt: skip
         st.dataframe(pd.DataFrame(rows), hide_index=True)
         st.code(inspect.getsource(optim.step), language="python")
         st.code(inspect.getsource(optim.reference_optimizer), language="python")
+        st.markdown("The rate map's closed form, checked in the tests against running momentum:")
+        st.code(inspect.getsource(optim._radius) + "\n\n" + inspect.getsource(optim.momentum_rate), language="python")  # fmt: skip
         st.caption(
-            f"Device: {trajs[0].device} (2-D problems stay on the CPU: a GPU launch costs more "
-            f"than the arithmetic). Compute time of these runs: "
+            f"Device: {trajs[0].device.upper()} (2-D problems stay on the CPU: a GPU launch "
+            f"costs more than the arithmetic). Compute time of these runs: "
             f"{sum(t.seconds for t in trajs) * 1000:.1f} ms."
         )

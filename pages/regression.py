@@ -1,14 +1,26 @@
 """Linear and logistic regression trained by gradient descent."""
 
+import inspect
+
 import streamlit as st
 
+from dl_core import notation
 from dl_core import regression as R
-from ui import fast, params
+from ui import fast, lesson, params
+from viz import optim as vo
 from viz import regression as vr
-from viz.latex import num
+from viz.latex import num, plain
 
 LR_OPTIONS = params.log_options(-3, 1)  # 1e-3 .. 10
 BATCHES = {"full batch": 0, "mini-batch of 10": 10, "stochastic (1 point)": 1}
+TABS = ("How large may η be?", "Full batch, mini-batch, stochastic", "Logistic regression",
+        "Under the hood")  # fmt: skip
+SYMBOLS = notation.caption("x", "y", "y_hat", "w", "b", "i", "n", "L", "eta", x="an input, a number here", L="the loss, here the mean squared error")  # fmt: skip
+LOGISTIC_SYMBOLS = notation.caption(
+    "x", "y", "w", "a", "sigma_fn", "y_hat", x="a point of the plane, xᵢ = (xᵢ,₁, xᵢ,₂)",
+    y="its class, 0 or 1", w="the weights (w₁, w₂)", a="the unit's pre-activation (logit) wᵀxᵢ + b",
+    sigma_fn="the logistic sigmoid", y_hat="the predicted probability of class 1",
+)  # fmt: skip
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -45,11 +57,7 @@ def linear_at_step(cfg: R.LinRegConfig) -> None:
     left, right = st.columns(2)
     left.plotly_chart(fit, key="lin_fit")
     right.plotly_chart(land, key="lin_land")
-    st.plotly_chart(fast.figure(("reg.loss", cfg), lambda: vr.loss_curves(runs)), key="lin_loss")
-
-    st.subheader("With your numbers")
     ws, bs = res.closed_form
-    lam_min, lam_max = res.eigenvalues
     st.latex(
         rf"(w^*, b^*) = ({num(ws)},\ {num(bs)}),\quad L^* = {num(res.loss_min)};\qquad"
         rf"(w_{{{k}}}, b_{{{k}}}) = ({num(res.theta[k, 0])},\ {num(res.theta[k, 1])}),\quad"
@@ -58,13 +66,6 @@ def linear_at_step(cfg: R.LinRegConfig) -> None:
     st.markdown(f"One full-data gradient step from $(w_{{{k}}}, b_{{{k}}})$:")
     for line in vr.linreg_step_numbers(R.linreg_step(res, k)):
         st.latex(line)
-    st.markdown(
-        f"The loss is a quadratic in (w, b) with Hessian $\\tfrac2n X^\\top X$, eigenvalues "
-        f"${num(lam_min)}$ and $L = {num(lam_max)}$: full-batch GD converges for "
-        f"$\\eta < 2/L = {num(2 / lam_max)}$ (yours: ${num(cfg.lr)}$). Mini-batches give noisy "
-        "gradients: the path wanders and the loss no longer falls at every step, but each "
-        "step is n/batch times cheaper."
-    )
 
 
 @fast.section
@@ -76,125 +77,156 @@ def logistic_at_step(cfg: R.LogRegConfig) -> None:
     with c1:
         k = st.slider("Show step k", 0, K, K, key="log_k") if K > 0 else 0
     with c2:
-        i = st.slider("Point i for the walkthrough", 0, len(res.y) - 1, 0, key="log_i")
+        i = st.slider("Point i for the walkthrough", 1, len(res.y), 1, key="log_i")
     left, right = st.columns([3, 2])
     left.plotly_chart(
-        fast.figure(("reg.boundary", cfg, k, i), lambda: vr.boundary(res, k, i)),
+        fast.figure(("reg.boundary", cfg, k, i), lambda: vr.boundary(res, k, i - 1)),
         key="log_boundary",
     )
     right.plotly_chart(
         fast.figure(("reg.logcurves", cfg), lambda: vr.logreg_curves(res)), key="log_curves"
     )
-    st.subheader("With your numbers")
     st.markdown(f"Point $i = {i}$ with the parameters after step {k}:")
-    for line in vr.logreg_point_numbers(R.logreg_point(res, k, i), i, k):
+    for line in vr.logreg_point_numbers(R.logreg_point(res, k, i - 1), i):
         st.latex(line)
     st.caption(
-        "The gradient of the cross-entropy through the sigmoid is simply p − y: the "
-        "prediction error. The full gradient averages (p − y)·x over the batch."
+        "The gradient of the cross-entropy through the sigmoid is simply ŷ − y: the "
+        "prediction error. The full gradient averages (ŷᵢ − yᵢ)·xᵢ over the batch."
     )
 
 
-st.title("Regression by gradient descent")
-st.markdown(
-    "Gradient descent is how every network on the next pages learns, but it is easiest to "
-    "see on the simplest models. A **line** $\\hat y = w x + b$ fitted by least squares has "
-    "an exact answer we can check GD against; a **logistic** classifier "
-    "$p = \\sigma(w\\cdot x + b)$ has none, and GD is how we find it."
+lesson.header(
+    "Regression by gradient descent",
+    "Gradient descent is how every network on the next pages learns, and it is easiest to see "
+    "on the simplest models. A **line** $\\hat y = w x + b$ fitted by least squares has an "
+    "exact answer to check GD against; a **logistic** classifier $\\hat y = \\sigma(w^\\top x "
+    "+ b)$ has none, and GD is how we find it.",
+    r"L(w,b) = \frac1n\sum_{i=1}^n (\hat y_i - y_i)^2,\quad \hat y_i = w x_i + b,\qquad"
+    r"(w, b) \leftarrow (w, b) - \eta\, \nabla L(w, b)",
+    SYMBOLS,
 )
-lin_tab, log_tab = st.tabs(["Linear regression", "Logistic regression"])
 
-# ======================================================================= linear
-with lin_tab:
-    st.latex(
-        r"L(w,b) = \frac1n\sum_{i=1}^n (w x_i + b - y_i)^2,\qquad "
-        r"\nabla L = \frac2n \sum_i (w x_i + b - y_i)\begin{pmatrix}x_i\\ 1\end{pmatrix}"
-    )
-    st.latex(
-        r"\text{closed form: } X^\top X \begin{pmatrix}w^*\\ b^*\end{pmatrix} = X^\top y,"
-        r"\qquad X = \begin{pmatrix}x_1 & 1\\ \vdots & \vdots\\ x_n & 1\end{pmatrix}"
-    )
-    st.caption(
-        "n: number of points; (xᵢ, yᵢ): the data; w: slope; b: intercept; L: mean squared "
-        "error; ∇L: its gradient. A mini-batch uses the same formula on a random subset."
-    )
-    c = st.columns(5)
-    with c[0]:
-        n = params.slider("Points n", "lin_n", 5, 500, 60)
-    with c[1]:
-        noise = params.slider("Noise σ", "lin_noise", 0.0, 3.0, 0.6, 0.1)
-    with c[2]:
-        lr = params.log_slider("Learning rate η", "lin_lr", LR_OPTIONS, 0.1)
-    with c[3]:
-        steps = params.slider("Steps", "lin_steps", 1, 500, 60)
-    with c[4]:
-        batch_name = params.select("Batch", "lin_batch", list(BATCHES), "full batch")
-    cfg = R.LinRegConfig(n=n, noise=noise, lr=lr, steps=steps, batch_size=BATCHES[batch_name])
-    runs = fit_lines(cfg)
-    res = runs[0]
-    lam_max = res.eigenvalues[1]
-    if res.diverged_at is not None:
-        st.warning(
-            f"Diverged at step {res.diverged_at}: η = {lr:g} exceeds 2/L = {2 / lam_max:.3g}, "
-            f"where L = {lam_max:.3g} is the largest eigenvalue of the Hessian (2/n)XᵀX.",
-            icon=":material/warning:",
+with st.sidebar:
+    st.header("Linear regression")
+    n = params.slider("Points n", "lin_n", 5, 500, 60)
+    noise = params.slider("Noise σ (of y)", "lin_noise", 0.0, 3.0, 0.6, 0.1)
+    lr = params.log_slider("Learning rate η", "lin_lr", LR_OPTIONS, 0.1)
+    steps = params.slider("Steps", "lin_steps", 1, 500, 60)
+    batch_name = params.select("Batch", "lin_batch", list(BATCHES), "full batch")
+    st.header("Logistic regression")
+    sep = params.slider("Class separation", "log_sep", 0.0, 6.0, 2.5, 0.5)
+    lr2 = params.log_slider("Learning rate η", "log_lr", LR_OPTIONS, 0.5)
+    steps2 = params.slider("Steps", "log_steps", 1, 500, 100)
+    batch2 = params.select("Batch", "log_batch", list(BATCHES), "full batch")
+cfg = R.LinRegConfig(n=n, noise=noise, lr=lr, steps=steps, batch_size=BATCHES[batch_name])
+cfg2 = R.LogRegConfig(separation=sep, lr=lr2, steps=steps2, batch_size=BATCHES[batch2])
+runs = fit_lines(cfg)
+res = runs[0]
+lam_min, lam_max = res.eigenvalues
+
+lam60 = fit_lines(R.LinRegConfig(n=60, noise=0.6, lr=0.4, steps=100))[0].eigenvalues[1]
+sep6 = [fit_logistic(R.LogRegConfig(separation=6.0, lr=1.0, steps=s)) for s in (100, 500)]
+w6 = [float((r.params[-1, :2] ** 2).sum() ** 0.5) for r in sep6]
+logistic_tab = {lesson.TABS_KEY: TABS[2]}
+lesson.try_this(
+    {
+        "Just above $2/\\lambda_{\\max}$": (
+            dict(lin_lr=0.4, lin_steps=100, lin_batch="full batch", lin_n=60, lin_noise=0.6),
+            rf"With these 60 points the Hessian's largest eigenvalue is $\lambda_{{\max}} = {plain(lam60, 3)}$, so $2/\lambda_{{\max}} = {plain(2 / lam60, 3)}$: $\eta = 0.4$ diverges.",
+        ),
+        "Stochastic noise": (
+            dict(lin_lr=0.05, lin_steps=300, lin_batch="stochastic (1 point)"),
+            "One point per step: cheap steps, a jittery path that keeps wandering around $(w^*, b^*)$ instead of settling on it (with noise $\\sigma > 0$ every point keeps its own residual).",
+        ),
+        "Overlapping classes": (
+            dict(log_sep=0.5, log_lr=1.0, log_steps=300, **logistic_tab),
+            "No line separates the classes: the loss levels off well above 0 and the accuracy below 100%.",
+        ),
+        "Separable classes": (
+            dict(log_sep=6.0, log_lr=1.0, log_steps=500, **logistic_tab),
+            f"A line separates the classes: the loss keeps falling towards 0 with no minimum to reach, and $\\|w\\|$ keeps growing ({plain(w6[0], 3)} after 100 steps, {plain(w6[1], 3)} after 500).",
+        ),
+    }
+)  # fmt: skip
+
+if (why := R.diagnose(res)) is not None:
+    st.warning(why, icon=":material/warning:")
+linear_at_step(cfg)
+
+tabs = lesson.tabs(TABS)
+if tab := tabs.open("How large may η be?"):
+    with tab:
+        st.subheader("How large may η be? The Hessian of L decides")
+        st.latex(
+            r"\nabla L = \frac2n \sum_i (\hat y_i - y_i)\begin{pmatrix}x_i\\ 1\end{pmatrix},\qquad"
+            r" H = \frac2n X^\top X,\qquad X^\top X \begin{pmatrix}w^*\\ b^*\end{pmatrix} = X^\top y,"
+            r"\qquad X = \begin{pmatrix}x_1 & 1\\ \vdots & \vdots\\ x_n & 1\end{pmatrix}"
         )
-    linear_at_step(cfg)
-
-# ======================================================================= logistic
-with log_tab:
-    st.latex(
-        r"p_i = \sigma(w\cdot x_i + b) = \frac{1}{1+e^{-(w\cdot x_i + b)}},\qquad "
-        r"L = -\frac1n\sum_i \big[y_i\log p_i + (1-y_i)\log(1-p_i)\big]"
-    )
-    st.latex(
-        r"\frac{\partial L}{\partial w} = \frac1n\sum_i (p_i - y_i)\,x_i,\qquad \frac{\partial L}{\partial b} = \frac1n\sum_i (p_i - y_i)"
-    )
-    st.caption(
-        "xᵢ ∈ ℝ²: a point; yᵢ ∈ {0, 1}: its class; pᵢ: the predicted probability of class 1; "
-        "σ: the sigmoid. The boundary is the line where w·x + b = 0, i.e. p = ½."
-    )
-    c = st.columns(4)
-    with c[0]:
-        sep = params.slider("Class separation", "log_sep", 0.0, 6.0, 2.5, 0.5)
-    with c[1]:
-        lr2 = params.log_slider("Learning rate η", "log_lr", LR_OPTIONS, 0.5)
-    with c[2]:
-        steps2 = params.slider("Steps", "log_steps", 1, 500, 100)
-    with c[3]:
-        batch2 = params.select("Batch", "log_batch", list(BATCHES), "full batch")
-    cfg2 = R.LogRegConfig(separation=sep, lr=lr2, steps=steps2, batch_size=BATCHES[batch2])
-    if (diverged := fit_logistic(cfg2).diverged_at) is not None:
-        st.warning(
-            f"Diverged at step {diverged}: lower the learning rate.", icon=":material/warning:"
+        st.markdown(
+            "The loss is exactly a quadratic in $(w, b)$, $L = L^* + \\tfrac12 (\\theta - "
+            "\\theta^*)^\\top H (\\theta - \\theta^*)$ with $\\theta = (w, b)$, so the lesson of "
+            "the gradient-descent page holds exactly: full-batch GD converges for "
+            "$\\eta < 2/\\lambda_{\\max}$, at the rate below. The normal equations "
+            "$X^\\top X (w^*, b^*)^\\top = X^\\top y$ give the minimum directly: the exact answer "
+            "GD is checked against."
         )
-    logistic_at_step(cfg2)
+        for line in vo.gd_rate_lines(lam_min, lam_max, lr):
+            st.latex(line)
+        st.plotly_chart(
+            fast.figure(("reg.rate", lam_min, lam_max, lr), lambda: vo.gd_rate_curve(lam_min, lam_max, lr)),
+            key="lin_rate",
+        )  # fmt: skip
 
-# ======================================================================= try this
-presets = {
-    "Just above 2/L": dict(
-        lin_lr=0.4, lin_steps=100, lin_batch="full batch", lin_n=60, lin_noise=0.6
-    ),
-    "Stochastic noise": dict(lin_lr=0.05, lin_steps=300, lin_batch="stochastic (1 point)"),
-    "Overlapping classes": dict(log_sep=0.5, log_lr=1.0, log_steps=300),
-}
-notes = {
-    "Just above 2/L": "With 60 points the Hessian's largest eigenvalue is about 5.7, so 2/L ≈ 0.35: η = 0.4 diverges.",
-    "Stochastic noise": "One point per step: cheap steps, a jittery path that never settles exactly on (w*, b*).",
-    "Overlapping classes": "No line separates the classes: the loss stalls well above 0 and accuracy below 100%.",
-}
-params.try_this({name: (values, notes[name]) for name, values in presets.items()})
+if tab := tabs.open("Full batch, mini-batch, stochastic"):
+    with tab:
+        st.subheader("Full batch, mini-batch, stochastic")
+        st.latex(
+            r"\nabla L_B = \frac{2}{|B|} \sum_{i \in B} (\hat y_i - y_i)\begin{pmatrix}x_i\\ 1"
+            r"\end{pmatrix},\qquad \mathbb{E}_B\big[\nabla L_B\big] = \nabla L"
+        )
+        st.markdown(
+            "A mini-batch $B$ of random points gives a noisy but unbiased estimate of the "
+            f"gradient for a fraction of the work: {min(10, n)} or 1 of the n = {n} points per "
+            "step. The path wanders and the loss no longer falls "
+            "at every step; with a fixed η it keeps wandering around $(w^*, b^*)$ (unless "
+            "the data fit a line exactly, σ = 0). Each batch also has its own Hessian "
+            "$\\tfrac{2}{|B|}X_B^\\top X_B$, whose largest eigenvalue can exceed the full "
+            "data's: a stochastic run can diverge below $2/\\lambda_{\\max}$."
+        )
+        st.plotly_chart(
+            fast.figure(("reg.loss", cfg), lambda: vr.loss_curves(runs)), key="lin_loss"
+        )
 
-with st.expander("Under the hood", icon=":material/code:"):
-    import inspect
+if tab := tabs.open("Logistic regression"):
+    with tab:
+        st.subheader("Logistic regression: a line that separates two classes")
+        st.latex(
+            r"\hat y_i = \sigma(a_i) = \frac{1}{1+e^{-a_i}},\quad a_i = w^\top x_i + b,\qquad "
+            r"L = -\frac1n\sum_i \big[y_i\log \hat y_i + (1-y_i)\log(1-\hat y_i)\big]"
+        )
+        st.latex(
+            r"\frac{\partial L}{\partial w} = \frac1n\sum_i (\hat y_i - y_i)\,x_i,\qquad "
+            r"\frac{\partial L}{\partial b} = \frac1n\sum_i (\hat y_i - y_i)"
+        )
+        st.caption(
+            LOGISTIC_SYMBOLS
+            + " The boundary is the line wᵀx + b = 0, where ŷ = ½. When a line separates the "
+            "classes, L has no minimum: it falls towards 0 as ‖w‖ grows without bound."
+        )
+        if (diverged := fit_logistic(cfg2).diverged_at) is not None:
+            st.warning(f"Diverged at step {diverged}: lower the learning rate.", icon=":material/warning:")  # fmt: skip
+        logistic_at_step(cfg2)
 
-    st.code(inspect.getsource(R.linreg_loss_and_grad), language="python")
-    st.code(inspect.getsource(R.logreg_loss_and_grad), language="python")
-    ws = res.closed_form[0]
-    st.markdown(
-        "The tests check `linreg_loss_and_grad` against autograd, `least_squares` against "
-        "`torch.linalg.lstsq`, and `logreg_loss_and_grad` against "
-        "`F.binary_cross_entropy_with_logits` and autograd (relative error below 1e-10). "
-        f"Here GD ends at $w = {num(res.theta[-1, 0])}$, least squares gives "
-        f"$w^* = {num(ws)}$: difference ${num(abs(res.theta[-1, 0] - ws))}$."
-    )
+if tab := tabs.open("Under the hood"):
+    with tab:
+        st.subheader("Under the hood")
+        st.code(inspect.getsource(R.linreg_loss_and_grad), language="python")
+        st.code(inspect.getsource(R.logreg_loss_and_grad), language="python")
+        st.markdown(
+            "The tests check `linreg_loss_and_grad` against autograd, `least_squares` against "
+            "`torch.linalg.lstsq`, and `logreg_loss_and_grad` against "
+            "`F.binary_cross_entropy_with_logits` and autograd (relative error below 1e-10). "
+            f"Here GD ends at $w = {num(res.theta[-1, 0])}$, least squares gives "
+            f"$w^* = {num(res.closed_form[0])}$: difference "
+            f"${num(abs(res.theta[-1, 0] - res.closed_form[0]))}$."
+        )

@@ -14,8 +14,9 @@ from dl_core.regression import (
     LogRegResult,
     linreg_loss_grid,
 )
+from viz import style
 from viz.isolines import isolines, nice_levels
-from viz.latex import num, paren, signed
+from viz.latex import num, paren, plain, signed
 from viz.style import PALETTE, base_layout
 
 BATCH_NAMES = {0: "full batch", 10: "mini-batch of 10", 1: "stochastic (1 point)"}
@@ -31,9 +32,9 @@ def fit_at_step(res: LinRegResult, k: int) -> go.Figure:
         [
             go.Scatter(x=res.x, y=res.y, mode="markers", name="data (xᵢ, yᵢ)",
                        marker=dict(color="#555", size=6, opacity=0.7)),
-            go.Scatter(x=xs, y=ws * xs + bs, mode="lines", name=f"least squares: y = {ws:.3f}x {b_sign(bs)}",
+            go.Scatter(x=xs, y=ws * xs + bs, mode="lines", name=f"least squares: ŷ = {plain(ws)}x {b_sign(bs)}",
                        line=dict(color=PALETTE[2], dash="dash", width=3)),
-            go.Scatter(x=xs, y=w * xs + b, mode="lines", name=f"GD step {k}: y = {w:.3f}x {b_sign(b)}",
+            go.Scatter(x=xs, y=w * xs + b, mode="lines", name=f"GD step {k}: ŷ = {plain(w)}x {b_sign(b)}",
                        line=dict(color=PALETTE[3], width=3)),
         ]
     )  # fmt: skip
@@ -41,7 +42,7 @@ def fit_at_step(res: LinRegResult, k: int) -> go.Figure:
 
 
 def b_sign(b: float) -> str:
-    return f"+ {b:.3f}" if b >= 0 else f"− {abs(b):.3f}"
+    return f"+ {plain(b)}" if b >= 0 else f"− {plain(abs(b))}"
 
 
 def landscape_grid(
@@ -73,8 +74,8 @@ def loss_landscape(
     ws, bs, Z, (lx, ly) = grid if grid is not None else landscape_grid(runs)
     fig = go.Figure(
         [
-            go.Heatmap(x=ws, y=bs, z=Z.astype(np.float32), colorscale="Blues", reversescale=True,
-                       zsmooth="fast", showlegend=False, name="log₁₀ L",
+            go.Heatmap(x=ws, y=bs, z=Z.astype(np.float32), colorscale=style.SEQUENTIAL, opacity=0.75,
+                       zsmooth="fast", showlegend=False, name="log₁₀ L", meta=style.HEIGHT,
                        colorbar=dict(title=dict(text="log₁₀ L", side="right"), thickness=12),
                        hovertemplate="w=%{x:.3f}<br>b=%{y:.3f}<br>log₁₀ L=%{z:.2f}<extra></extra>"),
             go.Scatter(x=lx.astype(np.float32), y=ly.astype(np.float32), mode="lines",
@@ -111,7 +112,7 @@ def loss_curves(runs: Sequence[LinRegResult]) -> go.Figure:
             go.Scatter(y=np.maximum(r.loss - r.loss_min, 1e-16), mode="lines", line=dict(color=color),
                        name=BATCH_NAMES.get(r.config.batch_size, str(r.config.batch_size)))
         )  # fmt: skip
-    base_layout(fig, "Excess loss L(θₖ) − L(θ*)", "step k", "L − L* (log scale)", 320)
+    base_layout(fig, "Excess loss L(wₖ, bₖ) − L* per step", "step k", "L − L* (log scale)", 320)
     fig.update_yaxes(type="log", exponentformat="power", dtick=2)
     return fig
 
@@ -120,9 +121,9 @@ def linreg_step_numbers(st: LinRegStep) -> list[str]:
     """A full-data GD step written out: residual sums, gradient, update."""
     n, eta = st.n, num(st.lr)
     return [
-        rf"\frac{{\partial L}}{{\partial w}} = \frac{{2}}{{n}}\sum_i (w x_i + b - y_i)\,x_i"
+        rf"\frac{{\partial L}}{{\partial w}} = \frac{{2}}{{n}}\sum_i (\hat y_i - y_i)\,x_i"
         rf" = \frac{{2}}{{{n}}}\cdot {paren(st.sum_r_x)} = {num(st.dL_dw)}",
-        rf"\frac{{\partial L}}{{\partial b}} = \frac{{2}}{{n}}\sum_i (w x_i + b - y_i)"
+        rf"\frac{{\partial L}}{{\partial b}} = \frac{{2}}{{n}}\sum_i (\hat y_i - y_i)"
         rf" = \frac{{2}}{{{n}}}\cdot {paren(st.sum_r)} = {num(st.dL_db)}",
         rf"w \leftarrow {num(st.w)} - {eta}\cdot {paren(st.dL_dw)} = {num(st.w_new)},\qquad"
         rf" b \leftarrow {num(st.b)} - {eta}\cdot {paren(st.dL_db)} = {num(st.b_new)}",
@@ -130,7 +131,8 @@ def linreg_step_numbers(st: LinRegStep) -> list[str]:
 
 
 def boundary(res: LogRegResult, k: int, point: int | None = None) -> go.Figure:
-    """The two classes, p(y=1|x) as a background and the line w·x + b = 0 after step k."""
+    """The two classes, ŷ = σ(w·x + b) as a background and the line w·x + b = 0 after step k.
+    ``point``: the 0-based index of the point to ring (labelled i = point + 1)."""
     w1, w2, b = res.params[k]
     X, y = res.X, res.y
     lo, hi = X.min(0) - 0.5, X.max(0) + 0.5
@@ -138,11 +140,13 @@ def boundary(res: LogRegResult, k: int, point: int | None = None) -> go.Figure:
     GX, GY = np.meshgrid(gx, gy)
     P = 1 / (1 + np.exp(-np.clip(w1 * GX + w2 * GY + b, -50, 50)))
     fig = go.Figure(
-        go.Heatmap(x=gx, y=gy, z=P.astype(np.float32), colorscale="RdBu", zmin=0, zmax=1, opacity=0.55,
-                   colorbar=dict(title=dict(text="p(y=1|x)", side="right"), thickness=12),
-                   hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>p=%{z:.3f}<extra></extra>")
+        go.Heatmap(x=gx, y=gy, z=P.astype(np.float32), colorscale=[list(c) for c in style.DIVERGING],
+                   zmin=0, zmax=1, opacity=0.55, name="ŷ",
+                   colorbar=dict(title=dict(text="ŷ = P(y = 1 | x)", side="right"), thickness=12),
+                   hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>ŷ=%{z:.3f}<extra></extra>")
     )  # fmt: skip
-    for cls, color in ((0, "#B2182B"), (1, "#2166AC")):
+    # class 1 takes the colour of ŷ → 1, class 0 that of ŷ → 0
+    for cls, color in ((0, style.NEGATIVE), (1, style.POSITIVE)):
         m = y == cls
         fig.add_trace(
             go.Scatter(x=X[m, 0], y=X[m, 1], mode="markers", name=f"class {cls}",
@@ -155,12 +159,12 @@ def boundary(res: LogRegResult, k: int, point: int | None = None) -> go.Figure:
         )  # fmt: skip
     if point is not None:
         fig.add_trace(
-            go.Scatter(x=[X[point, 0]], y=[X[point, 1]], mode="markers", name=f"point {point}",
+            go.Scatter(x=[X[point, 0]], y=[X[point, 1]], mode="markers", name=f"point i = {point + 1}",
                        marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(width=3, color="gold")))
         )  # fmt: skip
     base_layout(fig, f"Decision boundary after {k} steps", "x₁", "x₂", 420)
-    fig.update_xaxes(range=[lo[0], hi[0]])
-    fig.update_yaxes(range=[lo[1], hi[1]], scaleanchor="x", scaleratio=1)
+    fig.update_xaxes(range=[lo[0], hi[0]], constrain="domain")
+    fig.update_yaxes(range=[lo[1], hi[1]], scaleanchor="x", scaleratio=1, constrain="domain")
     return fig
 
 
@@ -171,18 +175,26 @@ def logreg_curves(res: LogRegResult) -> go.Figure:
             go.Scatter(y=res.accuracy, mode="lines", name="accuracy", line=dict(color=PALETTE[2]), yaxis="y2"),
         ]
     )  # fmt: skip
-    base_layout(fig, "Loss and accuracy per step", "step k", "cross-entropy", 320)
-    fig.update_layout(yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1.02]))
+    base_layout(fig, "Loss and accuracy per step", "step k", "cross-entropy L (log scale)", 320)
+    # log: on separable classes L keeps falling towards 0, which a linear axis hides
+    fig.update_yaxes(type="log", exponentformat="power")
+    # accuracy zoomed to its own range (from 0 the steps between 90% and 95% look flat)
+    lo = max(0.0, float(np.floor(res.accuracy.min() * 20) / 20) - 0.05)
+    fig.update_layout(
+        yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[lo, 1.0 + 0.01 * (1 - lo)],
+                    tickformat=".0%", tickmode="auto", showgrid=False)
+    )  # fmt: skip
     return fig
 
 
-def logreg_point_numbers(pt: LogRegPoint, i: int, k: int) -> list[str]:
+def logreg_point_numbers(pt: LogRegPoint, i: int) -> list[str]:
+    """Point i (1-based, as on the page) through the logistic unit, every number substituted."""
     (x1, x2), (w1, w2) = pt.x, pt.w
     return [
-        rf"z_{{{i}}} = w_1 x_1 + w_2 x_2 + b = {num(w1)}\cdot{paren(x1)} {signed(w2)}\cdot{paren(x2)} {signed(pt.b)} = {num(pt.z)}",
-        rf"p_{{{i}}} = \sigma(z_{{{i}}}) = \frac{{1}}{{1 + e^{{-({num(pt.z)})}}}} = {num(pt.p)},\qquad y_{{{i}}} = {int(pt.y)}",
-        rf"\ell_{{{i}}} = -\big[y\log p + (1-y)\log(1-p)\big] = {num(pt.loss)}",
-        rf"\frac{{\partial \ell_{{{i}}}}}{{\partial z}} = p - y = {num(pt.dL_dz)},\qquad"
-        rf"\frac{{\partial \ell_{{{i}}}}}{{\partial w}} = (p-y)\,x = \begin{{pmatrix}}{num(pt.dL_dw[0])}\\ {num(pt.dL_dw[1])}\end{{pmatrix}},\qquad"
-        rf"\frac{{\partial \ell_{{{i}}}}}{{\partial b}} = {num(pt.dL_db)}",
+        rf"a_{{{i}}} = w_1 x_{{{i},1}} + w_2 x_{{{i},2}} + b = {num(w1)}\cdot{paren(x1)} {signed(w2)}\cdot{paren(x2)} {signed(pt.b)} = {num(pt.a)}",
+        rf"\hat y_{{{i}}} = \sigma(a_{{{i}}}) = \frac{{1}}{{1 + e^{{-({num(pt.a)})}}}} = {num(pt.y_hat)},\qquad y_{{{i}}} = {int(pt.y)}",
+        rf"L_{{{i}}} = -\big[y_{{{i}}}\log \hat y_{{{i}}} + (1-y_{{{i}}})\log(1-\hat y_{{{i}}})\big] = {num(pt.loss)}",
+        rf"\frac{{\partial L_{{{i}}}}}{{\partial a_{{{i}}}}} = \hat y_{{{i}}} - y_{{{i}}} = {num(pt.dL_da)},\qquad"
+        rf"\frac{{\partial L_{{{i}}}}}{{\partial w}} = (\hat y_{{{i}}} - y_{{{i}}})\,x_{{{i}}} = \begin{{pmatrix}}{num(pt.dL_dw[0])}\\ {num(pt.dL_dw[1])}\end{{pmatrix}},\qquad"
+        rf"\frac{{\partial L_{{{i}}}}}{{\partial b}} = {num(pt.dL_db)}",
     ]

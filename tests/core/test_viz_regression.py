@@ -8,7 +8,9 @@ import pytest
 
 from dl_core import regression as R
 from viz import regression as vr
+from viz import style
 from viz.isolines import nice_levels
+from viz.latex import num
 
 
 def runs(**kw):
@@ -69,3 +71,38 @@ def test_an_exact_fit_keeps_the_log_finite():
     rs = runs(noise=0.0, lr=0.3, steps=300)
     _, _, Z, (lx, _) = vr.landscape_grid(rs)
     assert np.isfinite(Z).all() and len(lx) > 0
+
+
+def test_the_landscape_is_a_height_map_and_every_figure_keeps_the_rulebook():
+    rs = runs()
+    land = vr.loss_landscape(rs, 10)
+    (heat,) = [t for t in land.data if t.type == "heatmap"]
+    assert heat.meta == style.HEIGHT
+    logres = R.train_logreg(R.LogRegConfig.tiny())
+    figs = [land, vr.fit_at_step(rs[0], 10), vr.loss_curves(rs), vr.boundary(logres, 5, 3),
+            vr.logreg_curves(logres)]  # fmt: skip
+    for fig in figs:
+        assert style.violations(fig.to_plotly_json()) == [], fig.layout.title.text
+
+
+def test_the_boundary_colours_the_classes_as_the_probability_map():
+    res = R.train_logreg(R.LogRegConfig.tiny())
+    fig = vr.boundary(res, 5, 3)
+    assert by_name(fig, "class 0").marker.color == style.NEGATIVE  # ŷ → 0 end of the scale
+    assert by_name(fig, "class 1").marker.color == style.POSITIVE
+    (heat,) = [t for t in fig.data if t.type == "heatmap"]
+    assert (heat.zmin, heat.zmax) == (0, 1) and heat.colorscale[-1][1] == style.POSITIVE
+    ring = by_name(fig, "point i = 4")  # the 0-based index 3 is the page's i = 4
+    assert (ring.x[0], ring.y[0]) == pytest.approx(tuple(res.X[3]))
+
+
+def test_point_walkthrough_uses_the_apps_symbols_and_numbers():
+    res = R.train_logreg(R.LogRegConfig.tiny())
+    pt = R.logreg_point(res, 5, 3)
+    text = "\n".join(vr.logreg_point_numbers(pt, 4))
+    assert r"a_{4} = w_1 x_{4,1} + w_2 x_{4,2} + b" in text and "z_" not in text
+    assert r"\hat y_{4} = \sigma(a_{4})" in text and r"\ell" not in text
+    assert f"= {num(pt.y_hat)}" in text and f"= {num(pt.dL_da)}" in text
+    assert not any(c in text for c in "\b\f\t")
+    step = "\n".join(vr.linreg_step_numbers(R.linreg_step(runs()[0], 3)))
+    assert r"(\hat y_i - y_i)" in step and not any(c in step for c in "\b\f\t")
