@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 
 from dl_core.toolkit.calculus import Directional, Function2
 from dl_core.toolkit.information import Information, MixtureFits
-from dl_core.toolkit.linalg import SVD, Eigen, Quadratic
+from dl_core.toolkit.linalg import SVD, Eigen, Quadratic, rotation_basis
 from dl_core.toolkit.probability import Ascent, Stats
 from viz.isolines import isolines, nice_levels
 from viz.latex import mat, num, paren, plain, vec
@@ -146,8 +146,8 @@ def transform(A: np.ndarray, e: Eigen) -> go.Figure:
         note = f"A = {plain(e.values[0].real, 3)} I: every direction is an eigenvector"
     if note:
         fig.add_annotation(
-            x=0.01, y=0.99, xref="paper", yref="paper", text=note, showarrow=False,
-            xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.85)", font=dict(size=12),
+            x=0.0, y=0.0, xref="paper", yref="paper", text=note, showarrow=False,
+            xanchor="left", yanchor="bottom", bgcolor="rgba(255,255,255,0.85)", font=dict(size=12),
         )  # fmt: skip
     base_layout(fig, "What A does to the plane", "x₁", "x₂", height=440)
     fig.update_layout(
@@ -383,8 +383,8 @@ def mixture_figure(x, p, qf, qr, fits: MixtureFits) -> go.Figure:
     f, r = fits.forward, fits.reverse
     fig = go.Figure()
     fig.add_scatter(x=x, y=p, mode="lines", fill="tozeroy", fillcolor="rgba(0,0,0,0.12)", line=dict(color=BLACK, width=2), name="p: two peaks")  # fmt: skip
-    fig.add_scatter(x=x, y=qf, mode="lines", line=dict(color=BLUE, width=3), name=f"q minimising KL(p‖q): μ = {plain(f.mu, 3)}, σ = {plain(f.sigma, 3)}")  # fmt: skip
-    fig.add_scatter(x=x, y=qr, mode="lines", line=dict(color=VERMILLION, width=3, dash="dash"), name=f"q minimising KL(q‖p): μ = {plain(r.mu, 3)}, σ = {plain(r.sigma, 3)}")  # fmt: skip
+    fig.add_scatter(x=x, y=qf, mode="lines", line=dict(color=BLUE, width=3), name=f"q minimising KL(p‖q): μ = {plain(f.mu, 3, zero=1e-6)}, σ = {plain(f.sigma, 3)}")  # fmt: skip
+    fig.add_scatter(x=x, y=qr, mode="lines", line=dict(color=VERMILLION, width=3, dash="dash"), name=f"q minimising KL(q‖p): μ = {plain(r.mu, 3, zero=1e-6)}, σ = {plain(r.sigma, 3)}")  # fmt: skip
     _layout(fig, "One Gaussian q fitted to two peaks p, both ways", "x", "density", height=400)
     return fig
 
@@ -410,9 +410,10 @@ def eigen_lines(A: np.ndarray, e: Eigen) -> list[str]:
     """A vᵢ = λᵢ vᵢ checked with numbers, or the complex pair read as a rotation."""
     if not e.real:
         re, im = e.values[0].real, abs(e.values[0].imag)
+        P = rotation_basis(A, e)
         return [
             rf"\lambda = {num(re)} \pm {num(im)}\,i = r\,e^{{\pm i\theta}},\quad r = |\lambda| = \sqrt{{\det A}} = {num(e.modulus)},\quad \theta = {num(abs(e.angle_deg))}^\circ",
-            rf"A = P \begin{{pmatrix}} {num(re)} & {num(-im)}\\ {num(im)} & {num(re)} \end{{pmatrix}} P^{{-1}} = P\; {num(e.modulus)}\, R_{{{num(abs(e.angle_deg), 3)}^\circ}}\; P^{{-1}}",
+            rf"A = P \begin{{pmatrix}} {num(re)} & {num(-im)}\\ {num(im)} & {num(re)} \end{{pmatrix}} P^{{-1}} = P\,\big({num(e.modulus)} \cdot R_{{{num(abs(e.angle_deg), 3)}^\circ}}\big)\,P^{{-1}},\quad P = {mat(P)}",
         ]
     lines = []
     assert e.vectors is not None
@@ -482,6 +483,15 @@ def info_lines(info: Information, unit: str) -> list[str]:
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
+def _acts(lam: float, v: str, name: str) -> str:
+    """What A does to its eigenvector v with eigenvalue lam, in words."""
+    if abs(lam) < 1e-12:
+        return f"squashes {v} to 0 ({name} = 0)"
+    if lam < 0:
+        return f"flips {v} and scales it by {plain(-lam)} ({name} = {plain(lam)})"
+    return f"stretches {v} by {name} = {plain(lam)}"
+
+
 def matrix_text(e: Eigen) -> str:
     """What A does, in two sentences: its eigen-directions and its determinant."""
     d = e.det
@@ -501,8 +511,8 @@ def matrix_text(e: Eigen) -> str:
     elif e.defective:
         eig = f"λ = {plain(e.values[0].real)} twice, with one eigenvector only: a shear."
     else:
-        l1, l2 = e.values[0].real, e.values[1].real
-        eig = f"A stretches v₁ by λ₁ = {plain(l1)} and v₂ by λ₂ = {plain(l2)}; every other vector turns."  # fmt: skip
+        acts = [_acts(e.values[k].real, f"v{'₁₂'[k]}", f"λ{'₁₂'[k]}") for k in (0, 1)]
+        eig = f"A {acts[0]} and {acts[1]}; every other vector turns."
     return f"{eig} {area}"
 
 
@@ -550,7 +560,7 @@ def quadratic_text(q: Quadratic, link: dict[str, str] | None) -> str:
             f"Both curvatures are positive: a **bowl** with one minimum at 0. Its contours are "
             f"ellipses along the eigenvectors of S, and κ = {plain(q.kappa)} says how stretched "
             "they are. Gradient descent needs $\\eta < 2/\\lambda_{\\max}$ for the steep direction and then "
-            "crawls along the flat one: about κ steps for each factor e of progress."
+            "crawls along the flat one: with $\\eta = 1/\\lambda_{\\max}$, about κ steps for each factor e."
         ),
         "saddle": "$\\lambda_{\\min} < 0 < \\lambda_{\\max}$: f curves up along one eigenvector and down along the other, a **saddle** with no minimum. κ is not defined.",
         "valley": "$\\lambda_{\\min} = 0$: f is flat along its eigenvector, a **valley** whose whole floor is a minimum; κ = ∞.",
@@ -774,12 +784,12 @@ def fits_table(f: MixtureFits) -> str:
     rows = [("forward: min KL(p‖q)", f.forward), ("reverse: min KL(q‖p)", f.reverse)]
     lines = ["| q found by | μ | σ | KL(p‖q) | KL(q‖p) |", "|---|---|---|---|---|"]
     lines += [
-        f"| {name} | {plain(q.mu, 3)} | {plain(q.sigma, 3)} | {plain(q.forward, 3)} | {plain(q.reverse, 3)} |"
+        f"| {name} | {plain(q.mu, 3, zero=1e-6)} | {plain(q.sigma, 3)} | {plain(q.forward, 3, zero=1e-12)} | {plain(q.reverse, 3, zero=1e-12)} |"
         for name, q in rows
     ]  # fmt: skip
     other = f.reverse_other
     if abs(other.mu - f.reverse.mu) > 1e-3:
-        lines.append(f"\nReverse KL has a second minimum at μ = {plain(other.mu, 3)} (KL(q‖p) = {plain(other.reverse, 3)}), the other peak. KL in nats.")  # fmt: skip
+        lines.append(f"\nReverse KL has a second minimum at μ = {plain(other.mu, 3, zero=1e-6)} (KL(q‖p) = {plain(other.reverse, 3)}), the other peak. KL in nats.")  # fmt: skip
     else:
         lines.append("\nKL in nats.")
     return "\n".join(lines)
@@ -789,9 +799,10 @@ def gauss_kl_lines(f: MixtureFits) -> list[str]:
     from dl_core.toolkit.information import kl_gauss
 
     a, b = f.forward, f.reverse
+    dm = a.mu - b.mu if abs(a.mu - b.mu) > 1e-9 else 0.0  # round-off of an exact 0
     return [
         r"D_{\mathrm{KL}}\big(\mathcal N(\mu_1, \sigma_1^2)\,\|\,\mathcal N(\mu_2, \sigma_2^2)\big) = \log\frac{\sigma_2}{\sigma_1} + \frac{\sigma_1^2 + (\mu_1 - \mu_2)^2}{2\sigma_2^2} - \frac12",
-        rf"D_{{\mathrm{{KL}}}}(q_{{\text{{fwd}}}}\|q_{{\text{{rev}}}}) = \log\frac{{{num(b.sigma, 3)}}}{{{num(a.sigma, 3)}}} + \frac{{{num(a.sigma, 3)}^2 + {paren(a.mu - b.mu, 3)}^2}}{{2 \cdot {num(b.sigma, 3)}^2}} - \frac12 = {num(kl_gauss(a.mu, a.sigma, b.mu, b.sigma))}",
+        rf"D_{{\mathrm{{KL}}}}(q_{{\text{{fwd}}}}\|q_{{\text{{rev}}}}) = \log\frac{{{num(b.sigma, 3)}}}{{{num(a.sigma, 3)}}} + \frac{{{num(a.sigma, 3)}^2 + {paren(dm, 3)}^2}}{{2 \cdot {num(b.sigma, 3)}^2}} - \frac12 = {num(kl_gauss(a.mu, a.sigma, b.mu, b.sigma))}",
         rf"D_{{\mathrm{{KL}}}}(q_{{\text{{rev}}}}\|q_{{\text{{fwd}}}}) = {num(kl_gauss(b.mu, b.sigma, a.mu, a.sigma))}\ \text{{nats; the VAE's KL term is the case }} \mathcal N(0, 1) \text{{ on the right}}",
     ]
 

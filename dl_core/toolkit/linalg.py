@@ -81,6 +81,18 @@ def eigen(A: np.ndarray) -> Eigen:
     return Eigen(tr, det, disc, (l1, l2), (v1, v2), False, False)
 
 
+def rotation_basis(A: np.ndarray, e: Eigen) -> np.ndarray | None:
+    """For a complex pair λ = a ± ib (b > 0): P = [Re w, Im w] from an eigenvector w of
+    a − ib, so that A = P (r R_θ) P⁻¹ with r R_θ = [[a, −b], [b, a]]: in the basis P, A is a
+    rotation by θ = arg λ and a scaling by r = |λ|. None for real eigenvalues."""
+    if e.real:
+        return None
+    (a11, a12), (a21, a22) = np.asarray(A, dtype=np.float64)
+    lam = complex(e.values[0].real, -abs(e.values[0].imag))  # a − ib
+    w = np.array([a12, lam - a11]) if abs(a12) >= abs(a21) else np.array([lam - a22, a21])
+    return np.column_stack([w.real, w.imag])
+
+
 @dataclass(frozen=True)
 class SVD:
     U: np.ndarray  # (2, 2) orthogonal: the last rotation

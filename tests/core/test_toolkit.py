@@ -67,6 +67,21 @@ def test_eigenvalues_trace_and_det_match_torch(a, b, c, d):
         assert e.values[0] == pytest.approx(e.modulus * complex(math.cos(math.radians(e.angle_deg)), math.sin(math.radians(e.angle_deg))))  # fmt: skip
 
 
+@settings(max_examples=200, deadline=None)
+@given(entry, entry, entry, entry)
+def test_a_complex_pair_is_a_rotation_in_the_basis_P(a, b, c, d):
+    A = LA.matrix(a, b, c, d)
+    e = LA.eigen(A)
+    P_ = LA.rotation_basis(A, e)
+    if e.real:
+        assert P_ is None
+        return
+    re, im = e.values[0].real, abs(e.values[0].imag)
+    R = np.array([[re, -im], [im, re]])
+    np.testing.assert_allclose(R, e.modulus * LA.rotation(abs(e.angle_deg)), atol=1e-12)
+    np.testing.assert_allclose(P_ @ R @ np.linalg.inv(P_), A, atol=1e-9)
+
+
 def test_eigen_special_cases():
     shear = LA.eigen(LA.matrix(*PRESETS["shear"]))
     assert shear.defective and shear.values == (1.0, 1.0)
