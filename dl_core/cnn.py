@@ -109,7 +109,7 @@ def conv2d(
 def max_pool2d(
     x: torch.Tensor, kernel: int, stride: int | None = None, padding: int = 0, dilation: int = 1
 ) -> torch.Tensor:
-    """y[i, j] = max of the k x k window at (i s - p, j s - p); padding counts as -inf."""
+    """h_pool[r, c] = max of the k x k window at (r S - P, c S - P); padding counts as -inf."""
     s = kernel if stride is None else stride
     xp = F.pad(x, (padding,) * 4, value=-math.inf)
     return patches(xp, kernel, s, dilation).amax(dim=(-2, -1))  # (B, C, Ho, Wo)
@@ -118,7 +118,7 @@ def max_pool2d(
 def avg_pool2d(
     x: torch.Tensor, kernel: int, stride: int | None = None, padding: int = 0
 ) -> torch.Tensor:
-    """y[i, j] = mean of the k x k window; zero padding is counted (torch's default)."""
+    """h_pool[r, c] = mean of the k x k window; zero padding is counted (torch's default)."""
     s = kernel if stride is None else stride
     xp = F.pad(x, (padding,) * 4)
     return patches(xp, kernel, s).mean(dim=(-2, -1))  # (B, C, Ho, Wo)
@@ -699,6 +699,22 @@ def predict(result: Result, image: np.ndarray) -> Prediction:
 def first_layer_filters(result: Result) -> np.ndarray:
     """(C, k, k) kernels of the first conv layer, and their biases via ``result.state``."""
     return np.asarray(result.state["convs.0.weight"])[:, 0]
+
+
+def kernel_names(cfg: CNNConfig) -> list[str]:
+    """The kernels of the walkthrough: the classic ones, then every learned one of layer 1."""
+    return [*KERNELS, *(f"learned kernel {c + 1}" for c in range(cfg.channels[0]))]
+
+
+def kernel_for(result: Result, name: str) -> tuple[np.ndarray, float]:
+    """(K, b) of a kernel named by ``kernel_names``: a classic one (bias 0) or a learned one."""
+    if name in KERNELS:
+        return kernel_preset(name), 0.0
+    names = kernel_names(result.config)
+    if name not in names:
+        raise ValueError(f"unknown kernel {name!r}; one of {names}")
+    c = names.index(name) - len(KERNELS)
+    return first_layer_filters(result)[c], float(result.state["convs.0.bias"][c])
 
 
 def describe(cfg: CNNConfig) -> str:

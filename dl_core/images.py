@@ -237,3 +237,16 @@ def sample_seven(size: int = 8) -> DigitInput:
     """The canvas's starting drawing (``SAMPLE_SEVEN_STROKE``) as the model's input."""
     ink = stroke_ink(SAMPLE_SEVEN_STROKE)
     return DigitInput(to_model_input(ink, size), ink, "the sample seven: draw over it, or clear it")
+
+
+def own_digit(upload: bytes | None, canvas, sample: bool, size: int = 8) -> DigitInput:
+    """The learner's digit: the uploaded file if any, else the canvas's pixels (RGBA) once
+    something was drawn, else the sample seven the canvas starts with (``sample``); else a
+    ValueError that asks for a drawing."""
+    if upload is not None:
+        return from_upload(upload, size)
+    if canvas is not None:
+        return from_canvas(canvas, size)
+    if sample:
+        return sample_seven(size)
+    raise ValueError("Draw a digit on the canvas with the mouse, or upload a picture of one.")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dl_core import cnn
+from dl_core import cnn, notation
 from dl_core.cnn import ConvStep, History, PoolStep, SoftmaxStep
 from viz.latex import mat, num, plain, signed
 from viz.style import (
@@ -282,6 +282,37 @@ IDENTITY = (
 )
 
 
+def conv_caption(w: ConvStep) -> str:
+    n = len(w.K)
+    return (
+        f"The {BOX_NAME} squares mark the {n}×{n} pixels under the kernel for output "
+        f"({w.r}, {w.c}); the dotted {PAD_NAME} box is the original image inside its padding. "
+        f"{POSITIVE_NAME.capitalize()} is positive, {NEGATIVE_NAME} negative, white 0."
+    )
+
+
+def no_fit(n: int, nK: int, P: int, d: int) -> str:
+    return (
+        f"A {nK}×{nK} kernel with dilation {d} spans {d * (nK - 1) + 1} pixels: it does not "
+        f"fit in {n}+2·{P} pixels."
+    )
+
+
+def flip_caption(K: np.ndarray, r: int, c: int, P: int) -> str:
+    """Where the numbers come from, and what the flip does to this kernel."""
+    flipped = cnn.flip(K)
+    if np.array_equal(flipped, K):
+        what = "This kernel is symmetric, flip(K) = K: both give the same map."
+    elif np.array_equal(flipped, -K):
+        what = (
+            "For this kernel flip(K) = −K: a textbook convolution draws its map with "
+            f"{POSITIVE_NAME} and {NEGATIVE_NAME} swapped."
+        )
+    else:
+        what = "For this kernel the two maps differ."
+    return f"Numbers at ({r}, {c}) of this image padded by P = {P}, at stride 1 without dilation. {what}"
+
+
 def pool_latex(w: PoolStep) -> str:
     vals = [num(v, DIGITS) for v in w.window.ravel()]
     head = rf"\tilde h_{{{w.r},{w.c}}} = "
@@ -301,9 +332,16 @@ def softmax_latex(sm: SoftmaxStep, j: int) -> str:
     )
 
 
-def softmax_sum_latex(sm: SoftmaxStep) -> str:
-    """The denominator: every e^{a_j - max a} with its value, and their sum."""
-    terms = " + ".join(num(v, DIGITS) for v in sm.e)
+def softmax_sum_latex(sm: SoftmaxStep, small: float = 1e-3) -> str:
+    """The denominator: every e^{a_j - max a} of at least ``small`` with its value, the
+    others summed under one brace (ten terms in full would not fit a line), and the sum."""
+    big, rest = sm.e[sm.e >= small], sm.e[sm.e < small]
+    terms = " + ".join(num(v, DIGITS) for v in big)
+    if rest.size:
+        terms += (
+            rf" + \underbrace{{{num(rest.sum(), DIGITS)}}}_{{\text{{the other {rest.size}}}"
+            rf"\text{{, each}} < {num(small, DIGITS)}}}"
+        )
     return rf"\sum_{{j=0}}^{{9}} e^{{a_j - \max a}} = {terms} = {num(sm.S, DIGITS)}"
 
 
@@ -506,3 +544,75 @@ def canvas_drawing(points, width: int, color: str = "#000000") -> dict:
             "strokeLineJoin": "round", "path": path,
         }],
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------- the page's other texts
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
+DRAW_HELP = (
+    "Draw a digit with the mouse, below the canvas's toolbar (undo, redo, back to the "
+    "start). It is cropped, centred and shrunk to the model's input."
+)
+
+
+def symbols() -> str:
+    """The caption of the key formula's symbols, from the app's notation table."""
+    return notation.caption(
+        "x", "K", "b", "a", "conv_rc", "conv_uv", "stride", "padding", "dilation", "conv_sizes",
+        x="the input image (0 in the padding)", K="the kernel", b="its bias",
+        a="layer 1's feature map (before the ReLU)", conv_rc="an output's row and column",
+        conv_uv="a kernel's row and column", stride="stride", padding="zero padding",
+        dilation="dilation", conv_sizes="input, kernel and output sizes (pixels a side)",
+    )  # fmt: skip
+
+
+def live_view(label: str):
+    """The live chart of a training run: on_step's arguments -> (done, caption, figure)."""
+
+    def view(epoch: int, epochs: int, hist: History):
+        return epoch / epochs, f"Training {label}: epoch {epoch}/{epochs}", curves(hist, "Training (live)")  # fmt: skip
+
+    return view
+
+
+def time_note(res: cnn.Result) -> str:
+    graph = " (one CUDA graph)" if res.cuda_graph else ""
+    return f"{res.steps} steps on {res.device.upper()}{graph}"
+
+
+def mlp_note(cfg: cnn.CNNConfig) -> str:
+    return (
+        f"An MLP with one hidden layer of {cnn.mlp_hidden(cfg)} units has about as many "
+        "parameters, trained with the same optimizer and epochs. It sees the pixels as an "
+        "unordered list: it cannot reuse one detector at every position."
+    )
+
+
+def prediction_note(idx: int, true: int, label: int) -> str:
+    return (
+        f"**Test image {idx}** (true digit {true}): predicted **{label}**. The softmax turns "
+        "the ten logits a (the last layer's pre-activation) into probabilities ŷ:"
+    )
+
+
+def reads_as(sm: SoftmaxStep, label: int) -> str:
+    return f"The CNN reads your digit as **{label}** (ŷ = {plain(sm.y_hat[label], DIGITS)})."
+
+
+def mistakes_note(res: cnn.Result) -> str:
+    return (
+        f"{pct(1 - res.test_acc)} of the test images are read wrong. The confusion matrix "
+        "counts, for each true digit (row), what the CNN predicted (column): everything off "
+        "the diagonal is a mistake."
+    )
+
+
+def wrong_labels(res: cnn.Result, y_test, wrong) -> list[str]:
+    return [f"#{k}: {int(y_test[k])}→{int(res.test_pred[k])}" for k in wrong]
+
+
+def training_note(res: cnn.Result, batch: int) -> str:
+    graph = ", each replayed as one CUDA graph" if res.cuda_graph else ""
+    return (
+        f"Trained on {res.device.upper()} in {plain(res.seconds, DIGITS)} s: {res.steps} "
+        f"steps of {batch} images{graph}."
+    )

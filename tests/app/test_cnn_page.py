@@ -236,3 +236,15 @@ def test_under_the_hood_matches_torch_at_its_stride():
     at.radio(key="hs").set_value(3).run()
     assert "S=3" in gaps(at)[0]["hand-written"][0]
     assert any("def conv2d" in c.value and "def convolve2d" in c.value for c in at.code)
+
+
+def test_mistakes_tab():
+    at = open_tab(run_page(PAGE), "Mistakes")
+    assert_ok(at)
+    res = trained_default()
+    wrong = int(res.confusion.sum() - np.trace(res.confusion))
+    assert any(m.value.startswith(f"{vc.pct(1 - res.test_acc)} of the test images") for m in at.markdown)  # fmt: skip
+    assert wrong == len(cnn.misclassified(res)) == 5
+    assert {"fig_confusion", "fig_wrong"} <= chart_names(at)
+    labels = [a["text"] for a in chart(at, "wrong")["layout"]["annotations"]]
+    assert len(labels) == wrong and all("→" in t for t in labels)

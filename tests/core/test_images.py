@@ -246,3 +246,13 @@ def test_bad_canvas_drawings(rgba, message):
 def test_bad_drawings(grid, message):
     with pytest.raises(ValueError, match=message):
         images.from_grid(grid)
+
+
+def test_own_digit_takes_the_upload_then_the_drawing_then_the_sample():
+    one = png(one_stroke())
+    drawn = canvas(images.stroke_ink([(60, 60), (160, 60)]))  # a bar
+    assert np.array_equal(images.own_digit(one, drawn, True).x, images.from_upload(one).x)
+    assert np.array_equal(images.own_digit(None, drawn, True).x, images.from_canvas(drawn).x)
+    assert np.array_equal(images.own_digit(None, None, True).x, images.sample_seven().x)
+    with pytest.raises(ValueError, match="Draw a digit on the canvas"):
+        images.own_digit(None, None, False)

@@ -169,3 +169,24 @@ def test_canvas_drawing_is_one_stroke_through_the_points():
     assert obj["type"] == "Path" and obj["strokeWidth"] == 18
     assert obj["path"] == [["M", 10.0, 20.0], ["L", 50.0, 20.0], ["L", 30.0, 80.0]]
     assert (obj["left"], obj["top"], obj["width"], obj["height"]) == (30.0, 50.0, 40.0, 60.0)
+
+
+def test_the_softmax_sum_adds_up():
+    """Terms of at least 0.001 are written out, the others summed under a brace: the
+    numbers shown add up to the sum shown (to the page's digits)."""
+    sm = cnn.softmax_walkthrough(np.array([3.35, -10.8, 0.998, -6.41, -3.87, -4.8, 4.42, -10.1, -2.73, -16.9]))  # fmt: skip
+    tex = vc.softmax_sum_latex(sm)
+    assert tex.count("+") == 3 and r"\text{the other 7}" in tex
+    big = sm.e[sm.e >= 1e-3]
+    assert big.size == 3 and tex.endswith(f"= {plain(sm.S, vc.DIGITS)}")
+    assert plain(sm.e[sm.e < 1e-3].sum(), vc.DIGITS) in tex
+    assert abs(big.sum() + sm.e[sm.e < 1e-3].sum() - sm.S) < 1e-12
+
+
+def test_the_flip_caption_says_what_the_flip_does_to_this_kernel():
+    edge, blur = cnn.kernel_preset("edge (vertical)"), cnn.kernel_preset("blur")
+    assert f"{style.POSITIVE_NAME} and {style.NEGATIVE_NAME} swapped" in vc.flip_caption(
+        edge, 2, 3, 1
+    )
+    assert "flip(K) = K" in vc.flip_caption(blur, 2, 3, 1)
+    assert "differ" in vc.flip_caption(np.arange(9.0).reshape(3, 3), 0, 0, 0)
