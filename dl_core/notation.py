@@ -66,6 +66,15 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol("e_k", r"e_k", "eₖ", "the error θₖ − θ* after step k", "Gradient descent"),
     Symbol("M_lambda", r"M_\lambda", "M_λ", "momentum's 2×2 iteration matrix along the eigenvector of λ", "Gradient descent"),
     Symbol("alpha", r"\alpha", "α", "the strength of a penalty or of weight decay", "Regularisation"),
+    # regularisation
+    Symbol("L_tilde", r"\tilde L", "L̃", "the penalised loss L + αΩ, what the optimizer minimises", "Regularisation"),
+    Symbol("Omega", r"\Omega(\theta)", "Ω(θ)", "a penalty on the weights (never the biases): ½ Σ w² for L2, Σ |w| for L1", "Regularisation"),
+    Symbol("k_star", r"k^*", "k*", "the step with the lowest validation loss: early stopping's checkpoint", "Regularisation"),
+    Symbol("r_mask", r"r_j", "rⱼ", "unit j's dropout mask, rⱼ ~ Bernoulli(1 − p): 1 keeps the unit, 0 drops it", "Regularisation"),
+    Symbol("h_drop", r"h^{\mathrm{drop}}", "h^drop", "a unit's output in training with dropout, r h/(1 − p); in evaluation it is h", "Regularisation"),
+    Symbol("a_hat", r"\hat a", "â", "batch norm's normalised pre-activation (a − μ_B)/√(σ_B² + ε)", "Regularisation"),
+    Symbol("mu_run", r"\mu_{\mathrm{run}}, \sigma^2_{\mathrm{run}}", "μ_run, σ²_run", "batch norm's running averages of μ_B and σ_B², used in evaluation", "Regularisation"),
+    Symbol("x_std", r"x^{\mathrm{std}}", "x^std", "a standardised input (x − μ)/σ, with μ and σ of the training set", "Regularisation"),
     # models and data
     Symbol("x", r"x", "x", "an input (a point, an image, a sequence element)", "Regression"),
     Symbol("y", r"y", "y", "a target (label or value)", "Regression"),
