@@ -12,8 +12,17 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from dl_core.export.params import (
+    LogSlider,
+    Multi,
+    Param,
+    Select,
+    Slider,
+    Toggle,
+    Values,
+    log_options,
+)
 from dl_core.export.template import Code
-from dl_core.export.params import LogSlider, Multi, Param, Select, Slider, Toggle, Values, log_options
 
 
 # ---------------------------------------------------------------------------- gradient descent
@@ -146,6 +155,26 @@ MLP_ACTIVATIONS = {
 }  # fmt: skip
 
 
+def feature_columns(feats: list[str]) -> str:
+    """``columns = [...]`` of the chosen features: one line when it fits in 88 columns."""
+    exprs = [FEATURE_CODE[f] for f in feats]
+    for one in (
+        f"    columns = [{', '.join(exprs)}]  # FEATURES",
+        f"    columns = [{', '.join(exprs)}]",
+    ):
+        if len(one) <= 88:
+            return one
+    return "\n".join(["    columns = [  # FEATURES", *(f"        {e}," for e in exprs), "    ]"])
+
+
+def unpack_columns(feats: list[str]) -> str:
+    """Name the input's columns x1, x2, only those the features use."""
+    used = [x for x in ("x1", "x2") if any(x in FEATURE_CODE[f] for f in feats)]
+    if len(used) == 2:
+        return "    x1, x2 = X[:, 0], X[:, 1]"
+    return f"    {used[0]} = X[:, {int(used[0][1]) - 1}]"
+
+
 def playground_specs() -> list[Param]:
     from dl_core import data2d, mlp
 
@@ -184,7 +213,8 @@ def playground_context(v: Values) -> dict[str, Any]:
     return {
         **v,
         "feat": feats,
-        "feature_exprs": Code(", ".join(FEATURE_CODE[f] for f in feats)),
+        "feature_exprs": Code(feature_columns(feats)),
+        "unpack": Code(unpack_columns(feats)),
         "hidden": tuple(v[f"h{i}"] for i in range(1, v["layers"] + 1)),
         "act_fn": Code(MLP_ACTIVATIONS[v["act"]]),
         "k": k,
@@ -237,10 +267,14 @@ def cnn_context(v: Values) -> dict[str, Any]:
         "k": cfg.kernel,
         "bs": cfg.batch_size,
         "epochs": cfg.epochs,
-        "describe": Code(textwrap.fill(
-            cnn.describe(cfg).replace("×", "x").replace("→", "->"), 84,
-            initial_indent="    ", subsequent_indent="    ",
-        )),
+        "describe": Code(
+            textwrap.fill(
+                cnn.describe(cfg).replace("×", "x").replace("→", "->"),
+                84,
+                initial_indent="    ",
+                subsequent_indent="    ",
+            )
+        ),
     }
 
 
