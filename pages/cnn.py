@@ -57,7 +57,8 @@ def chart(where, name: str, build, *view) -> None:
 with st.sidebar:
     st.header("CNN settings")
     layers = params.slider("Conv layers", "layers", 1, cnn.MAX_LAYERS, 2)
-    filters = params.slider("Filters in layer 1 (doubling per layer)", "filters", 1, 32, 16)
+    label = f"Filters in layer 1 (doubling per layer, at most {cnn.MAX_FILTERS})"
+    filters = params.slider(label, "filters", 1, 32, 16)
     kernel = int(params.select("Kernel size n_K", "k", ["1", "3", "5", "7"], "3"))
     pool = params.select("Pooling after each conv", "pool", cnn.POOLS, "max")
     dropout = params.slider("Dropout p before the last layer", "dropout", 0.0, 0.8, 0.0, 0.05)
@@ -85,6 +86,7 @@ if (warning := cnn.diagnose(res)) is not None:
     st.warning(warning, icon=":material/warning:")
 st.markdown(vc.key_numbers(res))
 chart(st, "curves", lambda: vc.curves(res.history), cfg)
+st.caption(vc.CURVES_NOTE)
 
 
 # ---------------------------------------------------------------- tab 1: convolution step by step
@@ -210,7 +212,7 @@ def own_digit(res: cnn.Result, n: int) -> None:
         st.button(label, on_click=lambda: st.session_state.update(canvas_v=version + 1))
     with upload:
         file = st.file_uploader("A picture of one digit (PNG, JPEG, ...)", key="upload")
-        st.caption("Dark on light or light on dark, a photo or a transparent PNG; at most 10 MB.")
+        st.caption(vc.UPLOAD_HELP)
     try:  # the upload, else the drawing, else the sample seven the canvas starts with
         upload = None if file is None else file.getvalue()
         mine = images.own_digit(upload, canvas.image_data, not blank, n)

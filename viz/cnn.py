@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dl_core import cnn, notation
+from dl_core import cnn, images, notation
 from dl_core.cnn import ConvStep, History, PoolStep, SoftmaxStep
 from viz.latex import mat, num, plain, signed
 from viz.style import (
@@ -213,7 +213,7 @@ def presets(dataset: str = "digits") -> dict[str, tuple[dict, str]]:
     default = cnn.head_features(cnn.CNNConfig(dataset))
     return {
         "One filter only": (
-            dict(layers=1, filters=1, pool="max", lr=0.01, opt="adam"),
+            dict(layers=1, filters=1, k="3", pool="max", lr=0.01, opt="adam"),
             "A single 3×3 detector: how far does one feature get you?",
         ),
         "No pooling": (
@@ -548,6 +548,15 @@ def canvas_drawing(points, width: int, color: str = "#000000") -> dict:
 
 # ---------------------------------------------------------------- the page's other texts
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
+CURVES_NOTE = (
+    "Train: the mean over each epoch's mini-batches, while the weights still change (with "
+    "dropout on, when p > 0); test: the whole test set after the epoch. So the test curve can "
+    "lie above the train curve early on."
+)
+UPLOAD_HELP = (
+    "Dark on light or light on dark, a photo or a transparent PNG; at most "
+    f"{images.MAX_UPLOAD_BYTES / 1e6:g} MB."
+)
 DRAW_HELP = (
     "Draw a digit with the mouse, below the canvas's toolbar (undo, redo, back to the "
     "start). It is cropped, centred and shrunk to the model's input."

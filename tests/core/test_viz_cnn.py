@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dl_core import cnn
+from dl_core import cnn, images
 from dl_core.cnn import History
 from viz import cnn as vc
 from viz import style
@@ -154,6 +154,9 @@ def test_pool_figure_and_curves_and_bars():
 
 
 def test_presets_and_dropout_note_compute_their_numbers():
+    values, note = vc.presets()["One filter only"]
+    assert values["k"] == "3" and "3×3" in note  # the note's kernel size is the preset's own
+    assert f"at most {images.MAX_UPLOAD_BYTES // 10**6} MB" in vc.UPLOAD_HELP
     note = vc.presets()["No pooling"][1]
     assert "reads 1,024 features, 4× as many as with 2×2 pooling (256)" in note
     assert "8× the default net's 128" in note
