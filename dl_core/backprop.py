@@ -832,6 +832,13 @@ def measured_factor(res: DeepResult) -> float:
 def diagnose(res: DeepResult) -> str | None:
     """A one-paragraph reading of the gradient norms at initialisation."""
     cfg, g0 = res.config, res.grad_norms[0]
+    if res.diverged_at is not None and g0.max() <= 1e3 and res.act_std.max() <= 1e3:
+        return (
+            f"The loss or the gradients overflowed to NaN/inf at step {res.diverged_at}. At "
+            f"initialisation the gradients were moderate (largest norm {g0.max():.1e}), so the "
+            f"cause is the step: η = {cfg.lr:g} is too large, each step overshoots and lands "
+            "where the gradient is larger still. Lower the learning rate."
+        )
     if res.diverged_at is not None:
         return (
             f"The gradients overflowed to NaN/inf at step {res.diverged_at}: each layer multiplied "

@@ -864,9 +864,10 @@ def diagnose(net: Net) -> str | None:
     cfg = net.cfg
     msg = f"Training diverged at step {net.diverged_at}: the loss became non-finite (NaN or ∞)"
     if cfg.optimizer != "adam" and cfg.lr >= 0.3:
-        return (f"{msg}. The learning rate η = {cfg.lr:g} is too large for plain gradient "
-                "descent: each step overshoots the valley and lands higher up, where the "
-                "gradient is larger still. Lower η (or switch to Adam).")  # fmt: skip
+        return (f"{msg}. The learning rate η = {cfg.lr:g} is too large for "
+                f"{OPTIMIZER_LABELS[cfg.optimizer]}: each step overshoots the valley and lands "
+                "higher up, where the gradient is larger still. Lower η (or switch to Adam, "
+                "whose steps are about η in size whatever the gradient).")  # fmt: skip
     if cfg.activation in ("relu", "linear") and not cfg.batch_norm and len(cfg.hidden) >= 3:
         return (f"{msg}. With {cfg.activation} and no normalisation, every layer can multiply "
                 "the size of the signal: in a deep network the activations and gradients grow "

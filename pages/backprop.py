@@ -115,7 +115,7 @@ def activations_and_losses(wt: bp.Walkthrough, view: tuple, act: str, loss: str)
 
 def deep_networks(dcfg: DeepConfig, act: str) -> None:
     st.subheader("Vanishing and exploding gradients")
-    st.markdown(vb.deep_text(act))
+    st.markdown(vb.deep_text(dcfg))
     if (fit := bp.affordable_steps(dcfg)) < dcfg.steps:
         st.info(f"{dcfg.steps} steps of a network this large would take too long here: "
                 f"training {fit} steps.")  # fmt: skip
@@ -148,19 +148,19 @@ def under_the_hood(cfg: TinyConfig, kink: bool, wt: bp.Walkthrough, loss: str) -
     left.code(inspect.getsource(bp.backward), language="python")
     right.code(inspect.getsource(bp.reference_gradients), language="python")
     st.code(inspect.getsource(bp.central_difference), language="python")
-    st.caption(f"Tiny network: {wt.seconds * 1000:.1f} ms on {wt.device} (float64).")
+    st.caption(f"Tiny network: {wt.seconds * 1000:.1f} ms on {wt.device.upper()} (float64).")
 
 
 lesson.header(
     "Backpropagation",
     "A network is a chain of simple functions, so the **chain rule** gives the gradient of the "
     "loss with respect to every weight: multiply the local derivatives along the path. "
-    "Backpropagation computes all of them in one **backward** walk, reusing each layer's "
-    "error signal δ for the layer below: all gradients cost about two forward passes.",
+    "Backpropagation computes all of them in one **backward** walk that reuses each layer's error "
+    "signal δ for the layer below, for about twice the cost of the forward pass.",
     vb.KEY_FORMULA,
-    notation.caption("a", "h", "phi", "delta", "W", "L", a="pre-activation of layer l",
+    notation.caption("a", "h", "phi", "delta", "W", "L", "odot", a="pre-activation of layer l",
                      h="its activation (h⁽⁰⁾ = x)", delta="∂L/∂a⁽ˡ⁾",
-                     W="weights (rows: units)", phi="the activation function") + " ⊙: element-wise product.",
+                     W="weights (rows: units)", phi="the activation function"),
 )  # fmt: skip
 
 with st.sidebar:

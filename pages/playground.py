@@ -142,7 +142,8 @@ lesson.header(
     vp.KEY_FORMULA,
     notation.caption("a", "h", "W", "phi", "theta", "eta", a="pre-activation of layer l",
                      h="its activation (h⁽⁰⁾ = x: the input features)", W="layer l's weights",
-                     theta="every weight and bias", eta="the learning rate"),
+                     theta="every weight and bias",
+                     eta="the learning rate (SGD's step; momentum and Adam reshape it)"),
 )  # fmt: skip
 
 with st.sidebar:

@@ -544,15 +544,16 @@ def sweep_caption(sweep: dict[str, np.ndarray], kink: bool, act: str) -> str:
     )
 
 
-def deep_text(act: str) -> str:
+def deep_text(cfg: DeepConfig) -> str:
     return (
         "In a deep network the error signal is passed down one layer at a time, "
         "δ⁽ˡ⁾ = diag φ′(a⁽ˡ⁾) · W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾: one factor per layer. If those factors are "
         "typically below 1 the gradient shrinks exponentially with depth (**vanishing**); above "
         "1 it grows (**exploding**). Xavier initialisation (σ² = 2/(n_in + n_out)) keeps the "
         "factor near 1 for tanh; He (σ² = 2/n_in) for ReLU, which zeroes about half its inputs. "
-        f"The activation is the sidebar's: **{ACTIVATION_LABELS[act]}**; the network learns two "
-        "rings (128 points) with full-batch gradient descent on the binary cross-entropy."
+        f"The activation is the sidebar's: **{ACTIVATION_LABELS[cfg.activation]}**; the network "
+        f"learns two rings ({cfg.n} points) with full-batch gradient descent on the binary "
+        "cross-entropy."
     )
 
 

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from dl_core.data2d import EXTENT
 from dl_core.mlp import (
+    BN_EPS,
     FEATURE_LABELS,
     FEATURE_LATEX,
     BatchNormView,
@@ -32,7 +33,10 @@ def class_colors(K: int) -> tuple[str, ...]:
     return BINARY_COLORS if K <= 2 else CATEGORY10[:K]
 
 
-TILE_SCALE = "h per tile, scaled to ±1 (output: 2ŷ − 1)"
+def tile_scale(cfg: Config) -> str:
+    """The tiles' colour bar: what a colour means (the output tile differs by task)."""
+    out = "2ŷ − 1" if cfg.task != "regression" else "ŷ, scaled too"
+    return f"h per tile, scaled to ±1 (output: {out})"
 
 
 def _fmt(x: float) -> str:
@@ -261,7 +265,7 @@ def network_figure(
         yaxis=dict(visible=False, range=[-1, H + 8], scaleanchor="x"),
         coloraxis=dict(colorscale=[list(c) for c in style.DIVERGING], cmin=-1, cmax=1, cmid=0,
                        showscale=True, colorbar=dict(
-                           title=dict(text=TILE_SCALE, side="right"), thickness=10, len=0.8,
+                           title=dict(text=tile_scale(cfg), side="right"), thickness=10, len=0.8,
                            tickvals=[-1, 0, 1], ticktext=["−1", "0", "+1"])),
     )  # fmt: skip
     return fig
@@ -417,7 +421,7 @@ def neuron_latex(cfg: Config, w: NeuronWalk) -> list[str]:
         mu, var, g, b = w.bn
         lines.append(
             rf"\gamma\,\hat a + \beta_{{\mathrm{{BN}}}} = \gamma\,\frac{{a-\mu_{{\mathrm{{run}}}}}}{{\sqrt{{\sigma^2_{{\mathrm{{run}}}}+\epsilon}}}}+\beta_{{\mathrm{{BN}}}} = {paren(g, DIGITS)}\cdot"
-            rf"\frac{{{a} {signed(-mu, DIGITS)}}}{{\sqrt{{{n3(var)} + 10^{{-5}}}}}} {signed(b, DIGITS)} = {n3(w.a_norm)}"
+            rf"\frac{{{a} {signed(-mu, DIGITS)}}}{{\sqrt{{{n3(var)} + {num(BN_EPS)}}}}} {signed(b, DIGITS)} = {n3(w.a_norm)}"
         )
         a = n3(w.a_norm)
     if w.activation == "softmax":
@@ -525,8 +529,8 @@ def bn_latex(v: BatchNormView, unit: int, sample: int = 0) -> list[str]:
     return [
         rf"\mu_{{B,{unit}}} = {n3(v.mu_B[j])},\quad \sigma^2_{{B,{unit}}} = {n3(v.var_B[j])}"
         rf"\qquad\qquad \mu_{{\mathrm{{run}},{unit}}} = {n3(v.running_mean[j])},\quad \sigma^2_{{\mathrm{{run}},{unit}}} = {n3(v.running_var[j])}",
-        rf"\text{{training: }} \gamma_{{{unit}}} \hat a_{{{unit}}} + \beta_{{\mathrm{{BN}},{unit}}} = {g}\cdot\frac{{{a} {signed(-v.mu_B[j], DIGITS)}}}{{\sqrt{{{n3(v.var_B[j])} + 10^{{-5}}}}}} {b} = {n3(v.train_out[i, j])}",
-        rf"\text{{evaluation: }} \gamma_{{{unit}}} \hat a_{{{unit}}} + \beta_{{\mathrm{{BN}},{unit}}} = {g}\cdot\frac{{{a} {signed(-v.running_mean[j], DIGITS)}}}{{\sqrt{{{n3(v.running_var[j])} + 10^{{-5}}}}}} {b} = {n3(v.eval_out[i, j])}",
+        rf"\text{{training: }} \gamma_{{{unit}}} \hat a_{{{unit}}} + \beta_{{\mathrm{{BN}},{unit}}} = {g}\cdot\frac{{{a} {signed(-v.mu_B[j], DIGITS)}}}{{\sqrt{{{n3(v.var_B[j])} + {num(BN_EPS)}}}}} {b} = {n3(v.train_out[i, j])}",
+        rf"\text{{evaluation: }} \gamma_{{{unit}}} \hat a_{{{unit}}} + \beta_{{\mathrm{{BN}},{unit}}} = {g}\cdot\frac{{{a} {signed(-v.running_mean[j], DIGITS)}}}{{\sqrt{{{n3(v.running_var[j])} + {num(BN_EPS)}}}}} {b} = {n3(v.eval_out[i, j])}",
     ]
 
 
@@ -595,11 +599,12 @@ def formulas_caption(cfg: Config) -> str:
         keys += ["a_hat", "mu_B", "mu_run", "gamma_bn"]
     if cfg.dropout > 0:
         keys += ["p", "r_mask"]
-    return notation.caption(*keys, W="layer l's weights (row j: unit j's incoming weights)",
+    return notation.caption(*keys, W="layer l's weights (row j: unit j's incoming weights); "
+                            "the penalty sums over weights, not biases",
                             p="the dropout probability") + (
-        " Changing η, the optimizer, the batch size, dropout or α keeps the network; changing "
-        "the data, the features, the architecture, the activation, the initialisation, batch "
-        "norm or the weight seed starts a new one."
+        " Changing η, the optimizer (its state starts afresh), the batch size, dropout or the "
+        "regularisation keeps the network; changing the data, the features, the architecture, "
+        "the activation, the initialisation, batch norm or the weight seed starts a new one."
     )  # fmt: skip
 
 

@@ -425,6 +425,15 @@ def test_exploding_run_reports_divergence_instead_of_raising():
     assert "overflowed" in bp.diagnose(res)
 
 
+def test_divergence_from_a_large_step_blames_the_learning_rate():
+    """ReLU + He starts with moderate gradients; eta = 10 still diverges: the step's fault,
+    not the initialisation's."""
+    res = bp.train(bp.DeepConfig(activation="relu", init="he", lr=10.0))
+    assert res.diverged_at is not None and res.grad_norms[0].max() < 1
+    text = bp.diagnose(res)
+    assert "η = 10 is too large" in text and "each layer multiplied" not in text
+
+
 def test_large_relu_init_is_diagnosed_as_exploding():
     res = bp.train(bp.DeepConfig(depth=10, width=32, activation="relu", init="large", steps=0))
     assert res.grad_norms[0].max() > 1e3

@@ -51,7 +51,9 @@ def test_backprop_kink_preset_shows_poor_check(server, page):
     page.get_by_role("button", name="ReLU kink").click()
     wait_idle(page)
     assert_no_exception(page)
-    assert page.locator('[data-testid="stAlert"]').filter(has_text="Poor check").count() == 1
+    assert (
+        page.locator('[data-testid="stAlert"]').filter(has_text="from the ReLU kink").count() == 1
+    )
     assert "kink=1" in page.url
     assert_formulas_render(page, at_least=2)
     screenshot(page, "backprop-kink")
