@@ -62,6 +62,7 @@ VIEW = 3.0  # every target lies in the square [-VIEW, VIEW]^2
 LEAK = 0.2  # slope of leaky ReLU for negative inputs
 GP_WEIGHT = 1.0  # alpha, the gradient penalty's weight (the paper's lambda = 10; small 2-D critics need little)
 DIVERGED_ABS = 1e4  # |x_fake| beyond this counts as diverged (far off the plot)
+WGAN_BETA2 = 0.9  # Adam's beta2 for WGAN-GP, as in Gulrajani et al. (0.999 otherwise)
 
 
 # ---------------------------------------------------------------------------
@@ -489,15 +490,15 @@ def minimax_numbers(
 
 
 def gradient_penalty(
-    D: Net, x_real: torch.Tensor, x_fake: torch.Tensor, eps: torch.Tensor
+    D: Net, x_real: torch.Tensor, x_fake: torch.Tensor, tau: torch.Tensor
 ) -> torch.Tensor:
-    """WGAN-GP's penalty mean_i (||grad a(x_hat_i)|| - 1)^2 on the interpolates
-    x_hat = eps x_real + (1 - eps) x_fake (Gulrajani et al. 2017, algorithm 1), eps (B, 1) in
-    [0, 1]; the gradient of the critic's output with respect to its input comes from the
-    hand-written backward pass (training differentiates through it with autograd)."""
-    x_hat = eps * x_real + (1 - eps) * x_fake  # (B, 2)
-    hs = forward(D, x_hat)
-    gx = backward(D, hs, torch.ones_like(hs[-1]), params=False, dx=True)  # (B, 2) da/dx_hat
+    """WGAN-GP's penalty mean_i (||grad a(x~_i)|| - 1)^2 on the random points
+    x~ = tau x_real + (1 - tau) x_fake, tau (B, 1) in [0, 1] (Gulrajani et al. 2017, algorithm
+    1, who write x^ and epsilon); the gradient of the critic's output with respect to its
+    input comes from the hand-written backward pass (training uses autograd through it)."""
+    x_tilde = tau * x_real + (1 - tau) * x_fake  # (B, 2)
+    hs = forward(D, x_tilde)
+    gx = backward(D, hs, torch.ones_like(hs[-1]), params=False, dx=True)  # (B, 2) da/dx~
     return ((gx.norm(dim=1) - 1) ** 2).mean()
 
 
@@ -512,9 +513,9 @@ def batch_numbers(state: GanState) -> MinimaxNumbers | None:
         a = forward(state.D, torch.cat([state.last_X, fake]))[-1][:, 0]  # (2B,)
         B = state.last_X.shape[0]
         gp = 0.0
-        if state.cfg.loss == "wgan_gp":  # its own fixed draw of eps: the term as trained
-            eps = torch.rand(B, 1, generator=generator(4321, state.device), device=state.device)
-            gp = float(gradient_penalty(state.D, state.last_X, fake, eps))
+        if state.cfg.loss == "wgan_gp":  # its own fixed draw of tau: the term as trained
+            tau = torch.rand(B, 1, generator=generator(4321, state.device), device=state.device)
+            gp = float(gradient_penalty(state.D, state.last_X, fake, tau))
         return minimax_numbers(a[:B], a[B:], state.cfg.loss, gp)
 
 
@@ -708,7 +709,7 @@ def init_state(cfg: GanConfig, device: torch.device | str | None = None) -> GanS
     g_init = generator(cfg.seed)
     G = init_net((cfg.noise_dim, *cfg.g_hidden, 2), cfg.activation, g_init, dev)
     D = init_net((2, *cfg.d_hidden, 1), cfg.activation, g_init, dev)
-    beta2 = 0.9 if cfg.loss == "wgan_gp" else 0.999
+    beta2 = WGAN_BETA2 if cfg.loss == "wgan_gp" else 0.999
     return GanState(
         cfg=cfg,
         device=dev,
@@ -750,9 +751,10 @@ def fused_iteration(state: GanState, X: torch.Tensor, Z: torch.Tensor):
 
 def autograd_iteration(state: GanState, X: torch.Tensor, Z: torch.Tensor):
     """The same iteration with autograd and the losses as formulas (``d_loss``,
-    ``g_loss``); WGAN-GP adds lambda E[(||grad_x a(x_hat)|| - 1)^2] on random
-    interpolates x_hat. Writes the gradients into ``net.grad`` and updates with
-    the same optimizer, so the tests can compare it with ``fused_iteration``."""
+    ``g_loss``); WGAN-GP adds alpha E[(||grad a(x~)|| - 1)^2] (alpha = GP_WEIGHT) on random
+    points x~ = tau x + (1 - tau) G(z) between real and generated ones. Writes the gradients
+    into ``net.grad`` and updates with the same optimizer, so the tests can compare it with
+    ``fused_iteration``."""
     c = state.cfg
     B = c.batch_size
     sG, sD = state.G.sizes, state.D.sizes
@@ -763,10 +765,10 @@ def autograd_iteration(state: GanState, X: torch.Tensor, Z: torch.Tensor):
         a = functional_forward(wD, sD, c.activation, torch.cat([X[j], fake]))  # (2B, 1)
         L = d_loss(c.loss, a[:B, 0], a[B:, 0])
         if c.loss == "wgan_gp":
-            eps = torch.rand(B, 1, generator=state.g_data, device=state.device)
-            xh = (eps * X[j] + (1 - eps) * fake).requires_grad_()
+            tau = torch.rand(B, 1, generator=state.g_data, device=state.device)
+            x_tilde = (tau * X[j] + (1 - tau) * fake).requires_grad_()
             (gx,) = torch.autograd.grad(
-                functional_forward(wD, sD, c.activation, xh).sum(), xh, create_graph=True
+                functional_forward(wD, sD, c.activation, x_tilde).sum(), x_tilde, create_graph=True
             )
             L = L + GP_WEIGHT * ((gx.norm(dim=1) - 1) ** 2).mean()
         (gD,) = torch.autograd.grad(L, wD)

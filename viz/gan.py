@@ -8,6 +8,7 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
+from dl_core import gan
 from dl_core.gan import GP_WEIGHT, VIEW, MinimaxNumbers, Snapshot, generator_gradients, thin
 from viz.latex import num, plain
 from viz.style import HEIGHT, PALETTE, SEQUENTIAL, base_layout, sub
@@ -260,7 +261,7 @@ def dstar_caption(step: int) -> str:
     """What the D* panel and the value of the game mean at their extremes."""
     return (
         "Both densities are kernel estimates on a grid (blank where neither has mass). The "
-        f"smallest value, −log 4 = {plain(-math.log(4))}, is reached only when p_g = p_data: then "
+        f"smallest value, −log 4 = −{plain(math.log(4))}, is reached only when p_g = p_data: then "
         "D* = 1/2 everywhere and no discriminator beats a coin. The largest, 0, when the two do "
         f"not overlap (JS = log 2 = {plain(math.log(2))}): then D* is 1 on the data, 0 on the "
         "samples and flat around each, so a perfect D would give G no direction; the learned D "
@@ -271,9 +272,9 @@ def dstar_caption(step: int) -> str:
 
 COVERAGE_NOTE = (
     "A sample is good when it lies within 3σ of the target (98.9 % of real samples do); it then "
-    "belongs to the nearest mode. A mode is covered when it holds at least 20 % of the n/N "
-    "good samples it would get if G matched the target (n samples, N modes; for the spiral, "
-    "moons and line, the modes are equal stretches of the curve)."
+    "belongs to the nearest mode. A mode is covered when it holds at least 20 % of n/N good "
+    "samples, n/N being its share of the n samples if G matched the target's N modes (for the "
+    "spiral, moons and line, the modes are equal stretches of the curve)."
 )
 
 
@@ -387,8 +388,10 @@ def variant_note(loss: str) -> str:
     )
     if loss == "wgan_gp":
         note += (
-            rf" Gulrajani et al. use $\alpha = 10$ and 5 critic steps per $G$ step; the small 2-D "
-            rf"critics here need only $\alpha = {num(GP_WEIGHT)}$ (the *D steps per G step* setting "
-            r"is yours), and the penalty's $\tau_i \sim U[0, 1]$ (Gulrajani et al.'s $\epsilon$) is one fixed draw for this line."
+            rf" Gulrajani et al. use $\alpha = 10$, 5 critic steps per $G$ step and Adam with "
+            rf"$\beta_1 = 0$, $\beta_2 = 0.9$; the small 2-D critics here need only "
+            rf"$\alpha = {num(GP_WEIGHT)}$, with $\beta_1 = {num(gan.GanConfig().beta1)}$, "
+            rf"$\beta_2 = {num(gan.WGAN_BETA2)}$ (the *D steps per G step* setting is yours). The "
+            r"penalty's $\tau_i \sim U[0, 1]$ (their $\epsilon$) is one fixed draw for this line."
         )
     return note

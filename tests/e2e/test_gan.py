@@ -43,6 +43,7 @@ def test_other_losses_render_their_own_formulas(server, page, loss):
     wait_idle(page)
     page.get_by_role("tab", name="The game in numbers").click()
     wait_idle(page)
+    page.locator(".katex").filter(has_text="trained:").first.wait_for(timeout=60_000)
     assert_no_exception(page)
     assert generator_step(page) == 20
     assert page.locator(".katex").filter(has_text="trained:").count() == 2
