@@ -39,6 +39,12 @@ def reference_gap(cfg: RunConfig) -> float:
     return float(abs(mine[:n] - ref[:n]).max())
 
 
+@st.cache_data(show_spinner=False)
+def presets() -> dict:
+    """The "Try this" experiments, their notes' numbers computed once per process."""
+    return vo.presets(LR_OPTIONS, {lesson.TABS_KEY: TABS[1]})
+
+
 def reset_start() -> None:
     """A new surface starts from its own characteristic point."""
     info = optim.surface_info(SurfaceConfig(st.session_state["surface"]))
@@ -141,7 +147,7 @@ near = (
     else f" Here $H$ is the Hessian at the minimum $\\theta^* = {info.minima[0]}$: the numbers hold close to it."
 )
 
-lesson.try_this(vo.presets(LR_OPTIONS, {lesson.TABS_KEY: TABS[1]}))
+lesson.try_this(presets())
 
 # ---------------------------------------------------------------- the race (first screen)
 left, right = st.columns([3, 2])

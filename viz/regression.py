@@ -175,9 +175,15 @@ def logreg_curves(res: LogRegResult) -> go.Figure:
             go.Scatter(y=res.accuracy, mode="lines", name="accuracy", line=dict(color=PALETTE[2]), yaxis="y2"),
         ]
     )  # fmt: skip
-    base_layout(fig, "Loss and accuracy per step", "step k", "cross-entropy L (log scale)", 320)
+    base_layout(fig, "Loss and accuracy per step", "step k", "cross-entropy L (log scale)", 360)
     # log: on separable classes L keeps falling towards 0, which a linear axis hides
-    fig.update_yaxes(type="log", exponentformat="power")
+    decades = float(np.log10(res.loss.max() / max(res.loss.min(), 1e-300)))
+    fig.update_yaxes(type="log", exponentformat="power", dtick=1 if decades > 1.5 else None)
+    # the legend under the plot: above it, two entries in a narrow column covered the title
+    fig.update_layout(
+        legend=dict(orientation="h", yanchor="top", y=-0.32, xanchor="left", x=0),
+        margin=dict(b=95),
+    )
     # accuracy zoomed to its own range (from 0 the steps between 90% and 95% look flat)
     lo = max(0.0, float(np.floor(res.accuracy.min() * 20) / 20) - 0.05)
     fig.update_layout(

@@ -1,5 +1,7 @@
 """Every page in a real browser: loads, no exception, formulas and charts drawn."""
 
+import re
+
 import pytest
 
 from tests.e2e.conftest import assert_no_exception, screenshot, streamlit_server, wait_idle
@@ -51,11 +53,12 @@ def test_moving_a_slider_reruns_and_updates_the_url(server, page):
 def test_try_this_button_shows_divergence_lesson(server, page):
     page.goto(f"{server}/gradient_descent")
     wait_idle(page)
-    page.get_by_role("button", name="Just above 2/L").click()
+    page.get_by_role("button", name=re.compile("^Just above")).click()
     wait_idle(page)
     assert_no_exception(page)
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="diverged at step")
     assert alert.count() >= 1
+    assert alert.first.locator(".katex").count() >= 2  # η and 2/λ_max rendered as formulas
     assert page.locator(".js-plotly-plot").count() >= 3  # the plots stay up
     screenshot(page, "gradient-descent-divergence")
 
