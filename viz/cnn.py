@@ -339,8 +339,8 @@ def softmax_sum_latex(sm: SoftmaxStep, small: float = 1e-3) -> str:
     terms = " + ".join(num(v, DIGITS) for v in big)
     if rest.size:
         terms += (
-            rf" + \underbrace{{{num(rest.sum(), DIGITS)}}}_{{\text{{the other {rest.size}}}"
-            rf"\text{{, each}} < {num(small, DIGITS)}}}"
+            rf" + \underbrace{{{num(rest.sum(), DIGITS)}}}"
+            rf"_{{\text{{the other {rest.size}, each below {plain(small, DIGITS)}}}}}"
         )
     return rf"\sum_{{j=0}}^{{9}} e^{{a_j - \max a}} = {terms} = {num(sm.S, DIGITS)}"
 

@@ -179,7 +179,7 @@ def test_the_softmax_sum_adds_up():
     numbers shown add up to the sum shown (to the page's digits)."""
     sm = cnn.softmax_walkthrough(np.array([3.35, -10.8, 0.998, -6.41, -3.87, -4.8, 4.42, -10.1, -2.73, -16.9]))  # fmt: skip
     tex = vc.softmax_sum_latex(sm)
-    assert tex.count("+") == 3 and r"\text{the other 7}" in tex
+    assert tex.count("+") == 3 and r"\text{the other 7, each below 0.001}" in tex
     big = sm.e[sm.e >= 1e-3]
     assert big.size == 3 and tex.endswith(f"= {plain(sm.S, vc.DIGITS)}")
     assert plain(sm.e[sm.e < 1e-3].sum(), vc.DIGITS) in tex
