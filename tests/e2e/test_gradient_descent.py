@@ -59,6 +59,9 @@ def test_the_contour_shows_its_top_y_tick_whole(server, page, query):
     chart's drawing and below its title."""
     page.goto(f"{server}/gradient_descent{query}")
     wait_idle(page)
+    page.wait_for_selector(
+        ".js-plotly-plot .gtitle", timeout=90_000
+    )  # slow when the machine is busy
     chart = page.locator(".js-plotly-plot").first
     svg = chart.locator(".main-svg").first.bounding_box()
     title = chart.locator(".gtitle").first.bounding_box()
