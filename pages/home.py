@@ -56,6 +56,13 @@ st.caption(
 )
 
 st.subheader("Notation")
+
+
+def cell(text: str) -> str:
+    """Table-cell text: a "|" (as in q(z|x)) would end the cell."""
+    return text.replace("|", "\\|")
+
+
 st.markdown(
     "One symbol means one thing on every page. Indices: step $k$, layer $l$, time step $t$, "
     "sample $i$. Every page's list of symbols is drawn from this table "
@@ -63,7 +70,7 @@ st.markdown(
 )
 st.markdown(
     "| symbol | meaning | introduced on |\n|---|---|---|\n"
-    + "\n".join(f"| {s.text} | {s.meaning} | {s.topic} |" for s in notation.SYMBOLS)
+    + "\n".join(f"| {cell(s.text)} | {cell(s.meaning)} | {s.topic} |" for s in notation.SYMBOLS)
 )
 
 with st.expander("About this machine", icon=":material/memory:"):

@@ -61,8 +61,8 @@ def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
     under the row for as long as the widgets hold that experiment's values.
     ``presets``: name -> (values, note)."""
     row = st.container(key=TRY_THIS_KEY)  # CSS class st-key-try_this: the e2e test finds it
-    cols = row.columns([1.1] + [3] * len(presets), vertical_alignment="center")
-    cols[0].markdown("**Try this:**")
+    cols = row.columns([0.9] + [2] * len(presets), vertical_alignment="center")
+    cols[0].markdown("**Try&nbsp;this:**")
     for col, (name, (values, note)) in zip(cols[1:], presets.items(), strict=True):
         col.button(
             name, on_click=_apply, args=(name, dict(values)), help=note, use_container_width=True

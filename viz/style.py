@@ -221,7 +221,8 @@ def violations(spec: dict) -> list[str]:
         if len(names) > 1:
             found.append(f"colour {c} means {len(names)} things: {sorted(names)}")
     # Every axis that shows tick labels has a title.
-    used = {tr.get(a, a[0]) for tr in data for a in ("xaxis", "yaxis") if "x" in tr or "y" in tr or "z" in tr}  # fmt: skip
+    flat = [tr for tr in data if tr.get("type", "scatter") not in ("surface", "scatter3d", "mesh3d", "cone", "pie")]  # fmt: skip
+    used = {tr.get(a, a[0]) for tr in flat for a in ("xaxis", "yaxis") if "x" in tr or "y" in tr or "z" in tr}  # fmt: skip
     for ref in sorted(used):
         key = ref[0] + "axis" + ref[1:]
         ax = layout.get(key, {})
