@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from ui import fast, params
+from ui import fast, params, takehome
 from ui.nav import ROOT, available
 
 st.set_page_config(page_title="dl-math-lab", page_icon=":material/functions:", layout="wide")
@@ -33,6 +33,7 @@ nav = st.navigation(sections)
 
 params.begin_run(nav.url_path)
 nav.run()
+takehome.section(nav.url_path)  # under every topic page: its experiment as a PyTorch script
 fast.freeze_startup_objects()
 
 if report := params.link_report():
