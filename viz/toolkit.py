@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dl_core.toolkit.calculus import Directional, Function2
 from dl_core.toolkit.information import Information, MixtureFits
@@ -15,7 +14,7 @@ from dl_core.toolkit.linalg import SVD, Eigen, Quadratic, rotation_basis
 from dl_core.toolkit.probability import Ascent, Stats
 from viz.isolines import isolines, nice_levels
 from viz.latex import mat, num, paren, plain, vec
-from viz.style import HEIGHT, SEQUENTIAL, base_layout, sub
+from viz.style import HEIGHT, SEQUENTIAL, sub
 
 BLUE, ORANGE, GREEN, VERMILLION, PINK, SKY = (
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
@@ -26,30 +25,32 @@ LETTER_F = np.array([[-0.3, -0.5], [-0.3, 0.5], [0.3, 0.5], [np.nan, np.nan], [-
 
 
 # ---------------------------------------------------------------- shared pieces
-def _square(fig: go.Figure, lim: float, x: str = "x₁", y: str = "x₂") -> go.Figure:
-    """Equal axes on [−lim, lim]²: the plot area shrinks to a square (a circle stays round)."""
-    fig.update_xaxes(range=[-lim, lim], zeroline=True, title_text=x, constrain="domain")
-    fig.update_yaxes(
-        range=[-lim, lim], zeroline=True, title_text=y, scaleanchor="x", constrain="domain"
-    )
-    return fig
-
-
-def _arrow(fig, tail, head, color, width=2.5, text="", ref=("x", "y")) -> None:
-    """An arrow from ``tail`` to ``head`` in data coordinates (nothing for a zero vector)."""
+def _arrow_notes(tail, head, color, width=2.5, text="", ref=("x", "y")) -> list[dict]:
+    """Annotations drawing an arrow from ``tail`` to ``head`` in data coordinates, and its
+    label at the head (none for a zero vector)."""
     if math.hypot(head[0] - tail[0], head[1] - tail[1]) < 1e-9:
-        return
-    fig.add_annotation(
+        return []
+    out = [dict(
         x=head[0], y=head[1], ax=tail[0], ay=tail[1], xref=ref[0], yref=ref[1], axref=ref[0],
         ayref=ref[1], showarrow=True, arrowhead=3, arrowsize=1, arrowwidth=width,
         arrowcolor=color, text="",
-    )  # fmt: skip
+    )]  # fmt: skip
     if text:
-        fig.add_annotation(
+        out.append(dict(
             x=head[0], y=head[1], xref=ref[0], yref=ref[1], text=text, showarrow=False,
             font=dict(color=color, size=13), xshift=12 if head[0] >= 0 else -12,
             yshift=10 if head[1] >= 0 else -10,
-        )  # fmt: skip
+        ))  # fmt: skip
+    return out
+
+
+def _line(xy: np.ndarray, name: str, color: str, **kw) -> dict:
+    """A Scatter trace (as a dict) through the points ``xy`` (P, 2)."""
+    return dict(type="scatter", x=xy[:, 0], y=xy[:, 1], mode="lines", name=name, line=dict(color=color, **kw.pop("line", {})), **kw)  # fmt: skip
+
+
+def _title(text: str) -> dict:
+    return dict(text=text, x=0.0, xanchor="left", font=dict(size=15))
 
 
 def _polyline(segments: Sequence[np.ndarray]) -> np.ndarray:
@@ -66,34 +67,56 @@ def _lambda(v: complex) -> str:
     return rf"{num(v.real)} {'+' if v.imag > 0 else '-'} {num(abs(v.imag))}\,i"
 
 
-def _height_map(fig, xs, ys, Z, title: str, row=None, col=None, levels: int = 16) -> None:
-    """A heatmap of a height (SEQUENTIAL, meta=HEIGHT) with its iso-lines drawn on the server."""
+def _height_map(xs, ys, Z, title: str, levels: int = 16) -> list[dict]:
+    """A heatmap of a height (SEQUENTIAL, meta=HEIGHT) and its iso-lines drawn on the server."""
     lx, ly = isolines(xs, ys, Z, nice_levels(float(np.nanmin(Z)), float(np.nanmax(Z)), levels))
-    kw = dict(row=row, col=col) if row else {}
-    fig.add_trace(
-        go.Heatmap(
-            x=xs, y=ys, z=Z.astype(np.float32), colorscale=SEQUENTIAL, opacity=0.8, meta=HEIGHT,
-            zsmooth="fast", showlegend=False, name=title,
+    return [
+        dict(
+            type="heatmap", x=xs, y=ys, z=Z.astype(np.float32), colorscale=SEQUENTIAL,
+            opacity=0.8, meta=HEIGHT, zsmooth="fast", showlegend=False, name=title,
             colorbar=dict(title=dict(text=title, side="right"), thickness=12),
             hovertemplate="%{x:.2f}, %{y:.2f}: %{z:.3g}<extra></extra>",
-        ), **kw,
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=lx.astype(np.float32), y=ly.astype(np.float32), mode="lines", hoverinfo="skip",
-            line=dict(color="rgba(0,0,0,0.35)", width=0.8), showlegend=False, name="contours",
-        ), **kw,
+        ),
+        dict(
+            type="scatter", x=lx.astype(np.float32), y=ly.astype(np.float32), mode="lines",
+            hoverinfo="skip", line=dict(color="rgba(0,0,0,0.35)", width=0.8), showlegend=False,
+            name="contours",
+        ),
+    ]  # fmt: skip
+
+
+def _layout(title: str, x: str, y: str, height: int, **extra) -> dict:
+    """``base_layout``'s look with the legend under the plot, where long names cover nothing."""
+    return dict(
+        title=_title(title), height=height, xaxis=dict(title=dict(text=x)),
+        yaxis=dict(title=dict(text=y)), margin=dict(l=60, r=20, t=40, b=40),
+        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0, xanchor="left"), **extra,
     )  # fmt: skip
 
 
-def _layout(fig: go.Figure, title: str, x: str, y: str, height: int) -> go.Figure:
-    """``base_layout`` with the legend under the plot, where long names cover nothing."""
-    base_layout(fig, title, x, y, height=height)
-    fig.update_layout(
-        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0, xanchor="left"),
-        margin=dict(l=60, r=20, t=40, b=40),
-    )
-    return fig
+def _square(layout: dict, lim: float) -> dict:
+    """Equal axes on [−lim, lim]²: the plot area shrinks to a square (a circle stays round)."""
+    layout["xaxis"].update(range=[-lim, lim], zeroline=True, constrain="domain")
+    layout["yaxis"].update(range=[-lim, lim], zeroline=True, scaleanchor="x", constrain="domain")
+    return layout
+
+
+def _log_axes(layout: dict) -> dict:
+    layout["xaxis"].update(type="log", exponentformat="power")
+    layout["yaxis"].update(type="log", exponentformat="power")
+    return layout
+
+
+def _positive(a) -> np.ndarray:
+    """An exact 0 (or less) has no place on a log axis: NaN leaves a gap."""
+    a = np.asarray(a, dtype=np.float64)
+    return np.where(a > 0, a, np.nan)
+
+
+def _scatter(x, y, name: str, color: str, mode: str = "lines", **kw) -> dict:
+    line = dict(color=color, **kw.pop("line", {}))
+    marker = dict(color=color, **kw.pop("marker", {}))
+    return dict(type="scatter", x=x, y=y, mode=mode, name=name, line=line, marker=marker, **kw)
 
 
 # ---------------------------------------------------------------- a matrix as a map
@@ -109,33 +132,29 @@ def _grid_lines() -> np.ndarray:
 
 def transform(A: np.ndarray, e: Eigen) -> go.Figure:
     """The plane before and after A: the grid, the unit circle and its ellipse, the unit
-    square and its parallelogram (area |det A|), the columns Ae₁, Ae₂ and the eigenvectors."""
+    square and its parallelogram (area |det A|), the columns Ae₁, Ae₂ and the eigenvectors.
+    One ``go.Figure(data, layout)`` call from dicts: a new matrix builds it in a few ms."""
     grid, img = _grid_lines(), _grid_lines() @ A.T
     ellipse, para = CIRCLE @ A.T, SQUARE @ A.T
     lim = max(1.6, 1.12 * float(np.nanmax(np.abs(np.vstack([img, ellipse])))))
-    fig = go.Figure()
-    fig.add_scatter(x=grid[:, 0], y=grid[:, 1], mode="lines", name="grid", line=dict(color=LIGHT, width=1), hoverinfo="skip")  # fmt: skip
-    fig.add_scatter(x=img[:, 0], y=img[:, 1], mode="lines", name="A × grid", line=dict(color=SKY, width=1.2), hoverinfo="skip")  # fmt: skip
-    fig.add_scatter(x=CIRCLE[:, 0], y=CIRCLE[:, 1], mode="lines", name="unit circle", line=dict(color=GREY, dash="dash"), hoverinfo="skip")  # fmt: skip
-    fig.add_scatter(x=ellipse[:, 0], y=ellipse[:, 1], mode="lines", name="A × circle", line=dict(color=BLUE, width=2.5), hoverinfo="skip")  # fmt: skip
-    fig.add_scatter(
-        x=para[:, 0], y=para[:, 1], mode="lines", fill="toself", fillcolor="rgba(230,159,0,0.25)",
-        line=dict(color=ORANGE, width=1), name=f"A × unit square: area {plain(abs(e.det), 3)}",
-    )  # fmt: skip
-    _arrow(fig, (0, 0), A[:, 0], BLACK, text="Ae₁")
-    _arrow(fig, (0, 0), A[:, 1], BLACK, text="Ae₂")
+    skip = dict(hoverinfo="skip")
+    traces = [
+        _line(grid, "grid", LIGHT, line=dict(width=1), **skip),
+        _line(img, "A × grid", SKY, line=dict(width=1.2), **skip),
+        _line(CIRCLE, "unit circle", GREY, line=dict(dash="dash"), **skip),
+        _line(ellipse, "A × circle", BLUE, line=dict(width=2.5), **skip),
+        _line(para, f"A × unit square: area {plain(abs(e.det), 3)}", ORANGE, line=dict(width=1), fill="toself", fillcolor="rgba(230,159,0,0.25)"),
+    ]  # fmt: skip
+    notes = _arrow_notes((0, 0), A[:, 0], BLACK, text="Ae₁") + _arrow_notes((0, 0), A[:, 1], BLACK, text="Ae₂")  # fmt: skip
     if e.vectors is not None and not e.scalar:
         pairs = [(e.vectors[0], e.values[0], "v₁", GREEN)]
         if not e.defective:
             pairs.append((e.vectors[1], e.values[1], "v₂", VERMILLION))
         for v, lam, label, colour in pairs:
-            line = np.array([-lim * 1.5 * v, lim * 1.5 * v])
             only = " (the only one)" if e.defective else ""
-            fig.add_scatter(
-                x=line[:, 0], y=line[:, 1], mode="lines", line=dict(color=colour, dash="dot"),
-                name=f"{label}{only}: A{label} = {plain(lam.real, 3)} {label}",
-            )  # fmt: skip
-            _arrow(fig, (0, 0), lam.real * v, colour, width=4)
+            name = f"{label}{only}: A{label} = {plain(lam.real, 3)} {label}"
+            traces.append(_line(np.array([-lim * 1.5 * v, lim * 1.5 * v]), name, colour, line=dict(dash="dot")))  # fmt: skip
+            notes += _arrow_notes((0, 0), lam.real * v, colour, width=4)
     note = None
     if not e.real:
         note = (
@@ -145,21 +164,24 @@ def transform(A: np.ndarray, e: Eigen) -> go.Figure:
     elif e.scalar:
         note = f"A = {plain(e.values[0].real, 3)} I: every direction is an eigenvector"
     if note:
-        fig.add_annotation(
+        notes.append(dict(
             x=0.0, y=0.0, xref="paper", yref="paper", text=note, showarrow=False,
             xanchor="left", yanchor="bottom", bgcolor="rgba(255,255,255,0.85)", font=dict(size=12),
-        )  # fmt: skip
-    base_layout(fig, "What A does to the plane", "x₁", "x₂", height=440)
-    fig.update_layout(
+        ))  # fmt: skip
+    axis = dict(range=[-lim, lim], zeroline=True, constrain="domain")
+    layout = dict(
+        title=_title("What A does to the plane"), height=440, annotations=notes,
+        xaxis=dict(axis, title=dict(text="x₁")),
+        yaxis=dict(axis, title=dict(text="x₂"), scaleanchor="x"),
         legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top"),
         margin=dict(l=50, r=10, t=40, b=45),
-    )
-    return _square(fig, lim)
+    )  # fmt: skip
+    return go.Figure(data=traces, layout=layout)
 
 
 def svd_stages(s: SVD) -> go.Figure:
     """x → Vᵀx → ΣVᵀx → UΣVᵀx = Ax: the unit circle, a letter F and the right singular vectors
-    (the columns of V) through the three steps."""
+    (the columns of V) through the three steps; four panels side by side, one call."""
     V = s.Vt.T
     Sig = np.diag(s.sigma)
     stages = [np.eye(2), s.Vt, Sig @ s.Vt, s.U @ Sig @ s.Vt]
@@ -170,48 +192,48 @@ def svd_stages(s: SVD) -> go.Figure:
         f"ΣVᵀx: stretch by {plain(s.sigma[0], 3)} and {plain(s.sigma[1], 3)}",
         f"UΣVᵀx = Ax: rotate by {plain(s.phi_deg, 3)}°",
     ]
-    fig = make_subplots(rows=1, cols=4, subplot_titles=titles, horizontal_spacing=0.05)
-    lim = 1.15 * max(1.0, s.sigma[0])
+    lim, gap = 1.15 * max(1.0, s.sigma[0]), 0.05
+    width = (1 - 3 * gap) / 4
+    traces, notes, layout = [], [], {}
     for j, M in enumerate(stages, start=1):
-        first = j == 1
+        first, suffix = j == 1, "" if j == 1 else str(j)
+        xa, ya = f"x{suffix}", f"y{suffix}"
         c, f = CIRCLE @ M.T, LETTER_F @ M.T
-        fig.add_scatter(x=c[:, 0], y=c[:, 1], mode="lines", line=dict(color=BLUE), name="unit circle, mapped", showlegend=first, row=1, col=j)  # fmt: skip
-        fig.add_scatter(x=f[:, 0], y=f[:, 1], mode="lines", line=dict(color=BLACK, width=2.5), name="a letter F (mirrored when det A < 0)", showlegend=first, row=1, col=j)  # fmt: skip
-        ref = ("x" if j == 1 else f"x{j}", "y" if j == 1 else f"y{j}")
+        traces.append(_line(c, "unit circle, mapped", BLUE, showlegend=first, xaxis=xa, yaxis=ya))
+        traces.append(_line(f, "a letter F (mirrored when det A < 0)", BLACK, line=dict(width=2.5), showlegend=first, xaxis=xa, yaxis=ya))  # fmt: skip
         for k, colour in ((0, GREEN), (1, VERMILLION)):
-            head = M @ V[:, k]
-            _arrow(fig, (0, 0), head, colour, width=3, ref=ref)
-        fig.update_xaxes(range=[-lim, lim], title_text="x₁", constrain="domain", row=1, col=j)
-        fig.update_yaxes(range=[-lim, lim], title_text="x₂" if first else "", showticklabels=first, scaleanchor=ref[0], constrain="domain", row=1, col=j)  # fmt: skip
+            notes += _arrow_notes((0, 0), M @ V[:, k], colour, width=3, ref=(xa, ya))
+        lo = (j - 1) * (width + gap)
+        layout[f"xaxis{suffix}"] = dict(domain=[lo, lo + width], range=[-lim, lim], anchor=ya, title=dict(text="x₁"), constrain="domain")  # fmt: skip
+        layout[f"yaxis{suffix}"] = dict(domain=[0, 1], range=[-lim, lim], anchor=xa, scaleanchor=xa, constrain="domain", showticklabels=first, title=dict(text="x₂" if first else ""))  # fmt: skip
+        notes.append(dict(text=titles[j - 1], x=lo + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=14)))  # fmt: skip
     for colour, label in ((GREEN, "first"), (VERMILLION, "second")):
-        fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=colour, width=3), name=f"{label} column of V, then its image", row=1, col=1)  # fmt: skip
-    fig.update_layout(height=320, margin=dict(l=50, r=10, t=50, b=40))
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"))
-    return fig
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="lines", line=dict(color=colour, width=3), name=f"{label} column of V, then its image"))  # fmt: skip
+    layout.update(
+        height=320, margin=dict(l=50, r=10, t=50, b=40), annotations=notes,
+        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"),
+    )  # fmt: skip
+    return go.Figure(data=traces, layout=layout)
 
 
 def quadratic_map(q: Quadratic, xs, ys, F) -> go.Figure:
     """½ xᵀAx as a height map with its contours and the axes of S: the flattest and the
     steepest directions."""
-    fig = go.Figure()
-    _height_map(fig, xs, ys, F, "f(x)")
+    traces = _height_map(xs, ys, F, "f(x)")
     r = 0.95 * float(xs[-1])
     for v, lam, label, colour in (
         (q.v_min, q.lam_min, "lambda_min", GREEN), (q.v_max, q.lam_max, "lambda_max", VERMILLION),
     ):  # fmt: skip
         line = np.array([-r * v, r * v])
-        fig.add_scatter(
-            x=line[:, 0], y=line[:, 1], mode="lines", line=dict(color=colour, width=2.5),
-            name=f"eigenvector of {sub(label)} = {plain(lam, 3)}",
-        )  # fmt: skip
-    fig.add_scatter(x=[0], y=[0], mode="markers", marker=dict(color=BLACK, size=8, symbol="x"), name="x = 0")  # fmt: skip
+        traces.append(_line(line, f"eigenvector of {sub(label)} = {plain(lam, 3)}", colour, line=dict(width=2.5)))  # fmt: skip
+    traces.append(_scatter([0], [0], "x = 0", BLACK, "markers", marker=dict(size=8, symbol="x")))
     title = {
         "bowl": f"A bowl: κ = {plain(q.kappa, 3)}", "valley": "A flat valley: lambda_min = 0",
         "saddle": "A saddle: curvatures of both signs", "dome": "A dome: a maximum at 0",
         "ridge": "A flat ridge", "flat": "Flat: f = 0 everywhere",
     }[q.kind]  # fmt: skip
-    _layout(fig, sub(title), "x₁", "x₂", height=460)
-    return _square(fig, float(xs[-1]))
+    layout = _square(_layout(sub(title), "x₁", "x₂", 460), float(xs[-1]))
+    return go.Figure(data=traces, layout=layout)
 
 
 # ---------------------------------------------------------------- derivatives
@@ -228,44 +250,37 @@ def gradient_field(xs, ys, F, field, d: Directional) -> go.Figure:
     perp = vecs[:, ::-1] * np.array([-1.0, 1.0])
     wing1, wing2 = heads - 0.3 * vecs + 0.15 * perp, heads - 0.3 * vecs - 0.15 * perp
     segs = [np.array([t, h, a, h, b]) for t, h, a, b in zip(tails, heads, wing1, wing2, strict=True)]  # fmt: skip
-    arrows = _polyline(segs)
-    fig = go.Figure()
-    _height_map(fig, xs, ys, F, "f(x, y)")
-    fig.add_scatter(x=arrows[:, 0], y=arrows[:, 1], mode="lines", line=dict(color="rgba(255,255,255,0.9)", width=1.2), name="∇f on a grid", showlegend=False, hoverinfo="skip")  # fmt: skip
     (x, y), (gx, gy), u = d.point, d.grad, d.u
+    traces = _height_map(xs, ys, F, "f(x, y)") + [
+        _line(_polyline(segs), "∇f on a grid", "rgba(255,255,255,0.9)", line=dict(width=1.2), showlegend=False, hoverinfo="skip"),
+        _scatter([x], [y], f"the point ({plain(x, 3)}, {plain(y, 3)})", BLACK, "markers", marker=dict(size=10)),
+    ]  # fmt: skip
     g_len = math.hypot(gx, gy)
     g_draw = 1.2 / max(g_len, 1e-12) if g_len > 1.2 else 1.0  # at most 1.2 long on screen
-    fig.add_scatter(x=[x], y=[y], mode="markers", marker=dict(color=BLACK, size=10), name=f"the point ({plain(x, 3)}, {plain(y, 3)})")  # fmt: skip
-    _arrow(fig, (x, y), (x + gx * g_draw, y + gy * g_draw), BLACK, width=3, text="∇f")
-    _arrow(fig, (x, y), (x + u[0], y + u[1]), ORANGE, width=3, text="u")
-    _layout(fig, "∇f (white arrows) points uphill, across the contours", "x", "y", height=460)
-    return _square(fig, float(xs[-1]), "x", "y")
+    notes = _arrow_notes((x, y), (x + gx * g_draw, y + gy * g_draw), BLACK, width=3, text="∇f")
+    notes += _arrow_notes((x, y), (x + u[0], y + u[1]), ORANGE, width=3, text="u")
+    layout = _layout("∇f (white arrows) points uphill, across the contours", "x", "y", 460, annotations=notes)  # fmt: skip
+    return go.Figure(data=traces, layout=_square(layout, float(xs[-1])))
 
 
 def fd_errors(epss: np.ndarray, err_c: np.ndarray, err_f: np.ndarray, d: Directional) -> go.Figure:
     """Error of the central and the forward difference against the step ε (log-log), with the
     two Taylor laws and the round-off floor."""
-
-    def positive(a):
-        a = np.asarray(a, dtype=np.float64)
-        return np.where(a > 0, a, np.nan)  # an exact 0 has no place on a log axis
-
-    fig = go.Figure()
-    fig.add_scatter(x=epss, y=positive(err_c), mode="lines+markers", marker=dict(size=4), line=dict(color=BLUE), name="central difference: measured")  # fmt: skip
-    fig.add_scatter(x=epss, y=positive(epss**2 / 6 * abs(d.d3)), mode="lines", line=dict(color=SKY, dash="dash"), name="Taylor: ε²/6 · |D³f|")  # fmt: skip
-    fig.add_scatter(x=epss, y=positive(err_f), mode="lines+markers", marker=dict(size=4), line=dict(color=VERMILLION), name="forward difference: measured")  # fmt: skip
-    fig.add_scatter(x=epss, y=positive(epss / 2 * abs(d.d2)), mode="lines", line=dict(color=ORANGE, dash="dash"), name="Taylor: ε/2 · |D²f|")  # fmt: skip
     floor = EPS_FLOOR * max(abs(d.f_plus), abs(d.f_minus), 1e-300) / epss
-    fig.add_scatter(x=epss, y=floor, mode="lines", line=dict(color=GREY, dash="dot"), name="round-off: 2.2e-16 · |f| / ε")  # fmt: skip
-    fig.add_vline(x=d.eps, line=dict(color=BLACK, width=1), annotation_text=f"your ε = {plain(d.eps, 2)}", annotation_position="top")  # fmt: skip
-    _layout(fig, "Error of the finite difference against the step ε", "step ε", "|error|", height=460)  # fmt: skip
-    shown = np.concatenate([positive(err_c), positive(err_f), floor])
+    traces = [
+        _scatter(epss, _positive(err_c), "central difference: measured", BLUE, "lines+markers", marker=dict(size=4)),
+        _scatter(epss, _positive(epss**2 / 6 * abs(d.d3)), "Taylor: ε²/6 · |D³f|", SKY, line=dict(dash="dash")),
+        _scatter(epss, _positive(err_f), "forward difference: measured", VERMILLION, "lines+markers", marker=dict(size=4)),
+        _scatter(epss, _positive(epss / 2 * abs(d.d2)), "Taylor: ε/2 · |D²f|", ORANGE, line=dict(dash="dash")),
+        _scatter(epss, floor, "round-off: 2.2e-16 · |f| / ε", GREY, line=dict(dash="dot")),
+    ]  # fmt: skip
+    shown = np.concatenate([_positive(err_c), _positive(err_f), floor])
     top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
-    fig.update_xaxes(type="log", exponentformat="power")
-    fig.update_yaxes(
-        type="log", exponentformat="power", range=[-18, math.log10(max(top, 1e-12)) + 1]
-    )
-    return fig
+    layout = _log_axes(_layout("Error of the finite difference against the step ε", "step ε", "|error|", 460))  # fmt: skip
+    layout["yaxis"]["range"] = [-18, math.log10(max(top, 1e-12)) + 1]
+    layout["shapes"] = [dict(type="line", x0=d.eps, x1=d.eps, y0=0, y1=1, xref="x", yref="paper", line=dict(color=BLACK, width=1))]  # fmt: skip
+    layout["annotations"] = [dict(x=math.log10(d.eps), y=1.0, xref="x", yref="paper", text=f"your ε = {plain(d.eps, 2)}", showarrow=False, yanchor="bottom")]  # fmt: skip
+    return go.Figure(data=traces, layout=layout)
 
 
 EPS_FLOOR = float(np.finfo(np.float64).eps)
@@ -289,107 +304,105 @@ def directional_lines(fn: Function2, d: Directional) -> list[str]:
 def samples_figure(edges, density, xs, pdf, st: Stats, mu: float) -> go.Figure:
     """The sample's histogram (as a density) against N(μ, σ²), with μ and x̄."""
     centres, widths = (edges[1:] + edges[:-1]) / 2, np.diff(edges)
-    fig = go.Figure()
-    fig.add_bar(x=centres, y=density, width=widths, marker=dict(color=SKY, line=dict(width=0)), name=f"histogram of the n = {st.n} samples")  # fmt: skip
-    fig.add_scatter(x=xs, y=pdf, mode="lines", line=dict(color=BLUE, width=2.5), name="density N(μ, σ²)")  # fmt: skip
-    top = float(max(np.max(pdf), np.max(density) if len(density) else 0.0))
-    fig.add_scatter(x=[mu, mu], y=[0, top * 1.05], mode="lines", line=dict(color=BLACK, dash="dash"), name=f"true mean μ = {plain(mu, 3)}")  # fmt: skip
-    fig.add_scatter(x=[st.mean, st.mean], y=[0, top * 1.05], mode="lines", line=dict(color=VERMILLION), name=f"sample mean x̄ = {plain(st.mean, 4)}")  # fmt: skip
-    _layout(fig, "Samples of a Gaussian against its density", "x", "density", height=380)  # fmt: skip
-    fig.update_layout(bargap=0)
-    return fig
+    top = 1.05 * float(max(np.max(pdf), np.max(density) if len(density) else 0.0))
+    traces = [
+        dict(type="bar", x=centres, y=density, width=widths, marker=dict(color=SKY, line=dict(width=0)), name=f"histogram of the n = {st.n} samples"),
+        _scatter(xs, pdf, "density N(μ, σ²)", BLUE, line=dict(width=2.5)),
+        _scatter([mu, mu], [0, top], f"true mean μ = {plain(mu, 3)}", BLACK, line=dict(dash="dash")),
+        _scatter([st.mean, st.mean], [0, top], f"sample mean x̄ = {plain(st.mean, 4)}", VERMILLION),
+    ]  # fmt: skip
+    layout = _layout("Samples of a Gaussian against its density", "x", "density", 380, bargap=0)
+    return go.Figure(data=traces, layout=layout)
 
 
 def bernoulli_figure(y: np.ndarray, p: float) -> go.Figure:
     share = float(np.mean(y))
-    fig = go.Figure()
-    fig.add_bar(x=["0", "1"], y=[1 - share, share], marker_color=SKY, name=f"share in the n = {len(y)} samples")  # fmt: skip
-    fig.add_bar(x=["0", "1"], y=[1 - p, p], marker_color=BLUE, name="probability 1 − p, p")  # fmt: skip
-    _layout(fig, "Bernoulli(p): shares of 0s and 1s", "outcome", "share", height=380)  # fmt: skip
-    fig.update_yaxes(range=[0, 1.05])
-    return fig
+    traces = [
+        dict(type="bar", x=["0", "1"], y=[1 - share, share], marker=dict(color=SKY), name=f"share in the n = {len(y)} samples"),
+        dict(type="bar", x=["0", "1"], y=[1 - p, p], marker=dict(color=BLUE), name="probability 1 − p, p"),
+    ]  # fmt: skip
+    layout = _layout("Bernoulli(p): shares of 0s and 1s", "outcome", "share", 380)
+    layout["yaxis"]["range"] = [0, 1.05]
+    return go.Figure(data=traces, layout=layout)
 
 
 def spread_figure(ns, sd_g, sd_b, sigma: float, p: float) -> go.Figure:
     ns = np.asarray(ns, dtype=np.float64)
-
-    def positive(a):
-        return np.where(np.asarray(a) > 0, a, np.nan)
-
-    fig = go.Figure()
-    fig.add_scatter(x=ns, y=positive(sd_g), mode="markers", marker=dict(color=BLUE, size=9), name="Gaussian: spread of x̄ over 300 repeats")  # fmt: skip
-    fig.add_scatter(x=ns, y=sigma / np.sqrt(ns), mode="lines", line=dict(color=SKY, dash="dash"), name="σ/√n")  # fmt: skip
-    fig.add_scatter(x=ns, y=positive(sd_b), mode="markers", marker=dict(color=VERMILLION, size=9, symbol="square"), name="Bernoulli: spread of the share of 1s")  # fmt: skip
-    fig.add_scatter(x=ns, y=positive(np.sqrt(p * (1 - p) / ns)), mode="lines", line=dict(color=ORANGE, dash="dash"), name="√(p(1 − p)/n)")  # fmt: skip
-    _layout(fig, "The sample mean's spread shrinks like 1/√n", "samples n", "spread of the mean", height=400)  # fmt: skip
-    fig.update_xaxes(type="log", exponentformat="power")
-    fig.update_yaxes(type="log", exponentformat="power")
-    return fig
+    traces = [
+        _scatter(ns, _positive(sd_g), "Gaussian: spread of x̄ over 300 repeats", BLUE, "markers", marker=dict(size=9)),
+        _scatter(ns, sigma / np.sqrt(ns), "σ/√n", SKY, line=dict(dash="dash")),
+        _scatter(ns, _positive(sd_b), "Bernoulli: spread of the share of 1s", VERMILLION, "markers", marker=dict(size=9, symbol="square")),
+        _scatter(ns, _positive(np.sqrt(p * (1 - p) / ns)), "√(p(1 − p)/n)", ORANGE, line=dict(dash="dash")),
+    ]  # fmt: skip
+    layout = _log_axes(_layout("The sample mean's spread shrinks like 1/√n", "samples n", "spread of the mean", 400))  # fmt: skip
+    return go.Figure(data=traces, layout=layout)
 
 
 def mle_figure(asc: Ascent, mus, sigmas, LL) -> go.Figure:
-    """The mean log-likelihood over (μ, σ) with the path of gradient ascent and the closed form."""
-    fig = go.Figure()
+    """The mean log-likelihood over (μ, σ) with the path of gradient ascent and the closed form.
+    Heights far below the path are drawn in one colour, so the climb keeps the colour range."""
     path = asc.loglik[np.isfinite(asc.loglik)]
     top = float(np.nanmax(LL))
     low = min(float(path.min()) if len(path) else top, top - 1.0) - 0.5
-    _height_map(
-        fig, mus, sigmas, np.clip(LL, low, top), "ℓ(μ, σ)", levels=20
-    )  # far below: one colour
-    fig.add_scatter(x=asc.mu, y=asc.sigma, mode="lines+markers", marker=dict(size=4), line=dict(color=BLACK), name=f"gradient ascent, {len(asc.mu) - 1} steps")  # fmt: skip
-    fig.add_scatter(x=[asc.mu[0]], y=[asc.sigma[0]], mode="markers", marker=dict(color=PINK, size=11, symbol="circle"), name="start (0, 1)")  # fmt: skip
-    fig.add_scatter(x=[asc.closed[0]], y=[asc.closed[1]], mode="markers", marker=dict(color=ORANGE, size=16, symbol="star"), name="closed form (x̄, σ̂)")  # fmt: skip
-    _layout(fig, "Maximum likelihood: climbing ℓ(μ, σ)", "μ", "σ", height=440)
-    fig.update_xaxes(range=[float(mus[0]), float(mus[-1])])
-    fig.update_yaxes(range=[float(sigmas[0]), float(sigmas[-1])])
-    return fig
+    traces = _height_map(mus, sigmas, np.clip(LL, low, top), "ℓ(μ, σ)", levels=20) + [
+        _scatter(asc.mu, asc.sigma, f"gradient ascent, {len(asc.mu) - 1} steps", BLACK, "lines+markers", marker=dict(size=4)),
+        _scatter([asc.mu[0]], [asc.sigma[0]], "start (0, 1)", PINK, "markers", marker=dict(size=11)),
+        _scatter([asc.closed[0]], [asc.closed[1]], "closed form (x̄, σ̂)", ORANGE, "markers", marker=dict(size=16, symbol="star")),
+    ]  # fmt: skip
+    layout = _layout("Maximum likelihood: climbing ℓ(μ, σ)", "μ", "σ", 440)
+    layout["xaxis"]["range"] = [float(mus[0]), float(mus[-1])]
+    layout["yaxis"]["range"] = [float(sigmas[0]), float(sigmas[-1])]
+    return go.Figure(data=traces, layout=layout)
 
 
 def nll_figure(grid, nll, mse_scaled, best: float, x_title: str, title: str, names) -> go.Figure:
     """A negative log-likelihood and the loss it equals, over the prediction."""
-    fig = go.Figure()
-    fig.add_scatter(x=grid, y=nll, mode="lines", line=dict(color=BLUE, width=6), opacity=0.45, name=names[0])  # fmt: skip
+    traces = [_scatter(grid, nll, names[0], BLUE, line=dict(width=6), opacity=0.45)]
     if mse_scaled is not None:
-        fig.add_scatter(x=grid, y=mse_scaled, mode="lines", line=dict(color=VERMILLION, width=2, dash="dash"), name=names[1])  # fmt: skip
+        traces.append(_scatter(grid, mse_scaled, names[1], VERMILLION, line=dict(width=2, dash="dash")))  # fmt: skip
     finite = np.asarray(nll)[np.isfinite(nll)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    fig.add_scatter(x=[best, best], y=[lo, hi], mode="lines", line=dict(color=BLACK, dash="dot"), name=f"minimum at {plain(best, 4)}")  # fmt: skip
-    _layout(fig, title, x_title, "mean loss", height=360)
-    return fig
+    traces.append(_scatter([best, best], [lo, hi], f"minimum at {plain(best, 4)}", BLACK, line=dict(dash="dot")))  # fmt: skip
+    return go.Figure(data=traces, layout=_layout(title, x_title, "mean loss", 360))
 
 
 # ---------------------------------------------------------------- information
 def pq_figure(P: np.ndarray, Q: np.ndarray, info: Information, unit: str) -> go.Figure:
     """P and Q side by side, and each outcome's term P(x) log(P(x)/Q(x)) of the KL."""
     xs = [str(i + 1) for i in range(len(P))]
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.12, subplot_titles=("The two distributions", f"Terms of D<sub>KL</sub>(P‖Q), {unit}"))  # fmt: skip
-    fig.add_bar(x=xs, y=P, marker_color=BLUE, name="P", row=1, col=1)
-    fig.add_bar(x=xs, y=Q, marker_color=ORANGE, name="Q", row=1, col=1)
     terms = np.asarray(info.terms_PQ, dtype=np.float64)
-    shown = np.where(np.isfinite(terms), terms, np.nan)
-    fig.add_bar(x=xs, y=shown, marker_color=GREEN, name="P(x) log(P(x)/Q(x))", row=1, col=2)
-    for x, t in zip(xs, terms, strict=True):
-        if not np.isfinite(t):
-            fig.add_annotation(x=x, y=0, text="∞", showarrow=False, font=dict(size=20, color=GREEN), yshift=14, xref="x2", yref="y2")  # fmt: skip
-    fig.update_xaxes(title_text="outcome x", row=1, col=1)
-    fig.update_xaxes(title_text="outcome x", row=1, col=2)
-    fig.update_yaxes(title_text="probability", range=[0, 1.02], row=1, col=1)
-    fig.update_yaxes(title_text=unit, row=1, col=2)
-    fig.update_layout(height=340, margin=dict(l=55, r=10, t=60, b=45), legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))  # fmt: skip
-    return fig
+    traces = [
+        dict(type="bar", x=xs, y=P, marker=dict(color=BLUE), name="P"),
+        dict(type="bar", x=xs, y=Q, marker=dict(color=ORANGE), name="Q"),
+        dict(type="bar", x=xs, y=np.where(np.isfinite(terms), terms, np.nan), marker=dict(color=GREEN), name="P(x) log(P(x)/Q(x))", xaxis="x2", yaxis="y2"),
+    ]  # fmt: skip
+    titles = ("The two distributions", f"Terms of D<sub>KL</sub>(P‖Q), {unit}")
+    notes = [dict(text=t, x=c, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=14)) for t, c in zip(titles, (0.24, 0.8), strict=True)]  # fmt: skip
+    notes += [
+        dict(x=x, y=0, text="∞", showarrow=False, font=dict(size=20, color=GREEN), yshift=14, xref="x2", yref="y2")
+        for x, t in zip(xs, terms, strict=True) if not np.isfinite(t)
+    ]  # fmt: skip
+    layout = dict(
+        height=340, margin=dict(l=55, r=10, t=60, b=45), annotations=notes,
+        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
+        xaxis=dict(domain=[0, 0.48], title=dict(text="outcome x")),
+        yaxis=dict(title=dict(text="probability"), range=[0, 1.02]),
+        xaxis2=dict(domain=[0.6, 1.0], anchor="y2", title=dict(text="outcome x")),
+        yaxis2=dict(anchor="x2", title=dict(text=unit)),
+    )  # fmt: skip
+    return go.Figure(data=traces, layout=layout)
 
 
 def mixture_figure(x, p, qf, qr, fits: MixtureFits) -> go.Figure:
     f, r = fits.forward, fits.reverse
-    fig = go.Figure()
-    fig.add_scatter(x=x, y=p, mode="lines", fill="tozeroy", fillcolor="rgba(0,0,0,0.12)", line=dict(color=BLACK, width=2), name="p: two peaks")  # fmt: skip
-    fig.add_scatter(x=x, y=qf, mode="lines", line=dict(color=BLUE, width=3), name=f"q minimising KL(p‖q): μ = {plain(f.mu, 3, zero=1e-6)}, σ = {plain(f.sigma, 3)}")  # fmt: skip
-    fig.add_scatter(x=x, y=qr, mode="lines", line=dict(color=VERMILLION, width=3, dash="dash"), name=f"q minimising KL(q‖p): μ = {plain(r.mu, 3, zero=1e-6)}, σ = {plain(r.sigma, 3)}")  # fmt: skip
-    _layout(fig, "One Gaussian q fitted to two peaks p, both ways", "x", "density", height=400)
-    return fig
+    traces = [
+        _scatter(x, p, "p: two peaks", BLACK, line=dict(width=2), fill="tozeroy", fillcolor="rgba(0,0,0,0.12)"),
+        _scatter(x, qf, f"q minimising KL(p‖q): μ = {plain(f.mu, 3, zero=1e-6)}, σ = {plain(f.sigma, 3)}", BLUE, line=dict(width=3)),
+        _scatter(x, qr, f"q minimising KL(q‖p): μ = {plain(r.mu, 3, zero=1e-6)}, σ = {plain(r.sigma, 3)}", VERMILLION, line=dict(width=3, dash="dash")),
+    ]  # fmt: skip
+    return go.Figure(data=traces, layout=_layout("One Gaussian q fitted to two peaks p, both ways", "x", "density", 400))  # fmt: skip
 
 
-# ---------------------------------------------------------------- formulas with numbers
 def matrix_lines(A: np.ndarray, e: Eigen) -> list[str]:
     """A, its determinant, its characteristic polynomial and eigenvalues, with numbers."""
     tr, det = e.trace, e.det
@@ -571,7 +584,11 @@ def quadratic_text(q: Quadratic, link: dict[str, str] | None) -> str:
     out.append(text)
     if link is not None:
         query = "&".join(f"{k}={v}" for k, v in link.items())
-        clamp = " (that page's κ stops at 100)" if q.kappa > 100.5 else ""
+        clamp = (
+            " (that page's κ stops at 100)" if q.kappa > 100.5
+            else " (rounded: that page's κ moves in whole numbers)" if abs(q.kappa - float(link["kappa"])) > 1e-9
+            else ""
+        )  # fmt: skip
         out.append(
             f"\n\n[:material/trending_down: Gradient descent on this bowl: κ = {link['kappa']}, "
             f"valley at {link['angle']}°{clamp}](gradient_descent?{query})"
