@@ -1042,12 +1042,12 @@ def bn_diagnose(res: BNResult) -> str | None:
         )
     if tail(b) > 0.95 * math.log(2) and tail(a) < tail(b):
         return (f"Without batch norm the loss stays near ln 2 ≈ 0.693, a coin flip (test accuracy "
-                f"{b.test_acc:.1%}): at the first step its first layer's gradient is {ratio:.2g} times "
+                f"{b.test_acc:.1%}): at the first step its first layer's gradient is {ratio} times "
                 f"smaller than with batch norm, since every {cfg.activation} layer multiplies it by its "
                 f"slope. With batch norm: test accuracy {a.test_acc:.1%}.")  # fmt: skip
     return (
         f"Test accuracy with batch norm {a.test_acc:.1%}, without {b.test_acc:.1%}; the first "
-        f"layer's gradient at the start is {ratio:.2g} times as large with batch norm."
+        f"layer's gradient at the start is {ratio} times as large with batch norm."
     )
 
 

@@ -113,9 +113,13 @@ def fit_figure(
     title = f"Decision map after step {K}" if final_ok else f"Decision map at k* = {k}"
     fig = go.Figure(go.Heatmap(
         x=raw["grid_x"], y=raw["grid_y"], z=_f32(z), zmin=0, zmax=1, colorscale=CLASS_SCALE,
-        opacity=0.8, colorbar=dict(title=dict(text="p(class 1)", side="right"), thickness=12),
+        opacity=0.8, zsmooth="best", colorbar=dict(title=dict(text="p(class 1)", side="right"), thickness=12),
         hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>p(class 1)=%{z:.3f}<extra></extra>",
     ))  # fmt: skip
+    bx, by = isolines(raw["grid_x"], raw["grid_y"], res.pred_best[m].reshape(G, G), [0.5])
+    if len(bx):
+        fig.add_trace(go.Scatter(x=_f32(bx), y=_f32(by), mode="lines", name=f"early-stopped boundary (k* = {k})",
+                                 line=dict(color=EARLY, width=2.5, dash="dot"), hoverinfo="skip"))  # fmt: skip
     X, y = raw["x_train"], data.y_train[:, 0].numpy()
     for c in (0, 1):
         fig.add_trace(go.Scatter(x=X[y == c, 0], y=X[y == c, 1], mode="markers", name=f"class {c} (train)",
@@ -270,7 +274,7 @@ def update_latex(res: R.FitResult, m: int, i: int) -> list[str]:
     if v.penalty == "l1_prox":
         u = L["opt_delta"][m, i] + w  # the optimizer's step before the threshold
         return [
-            r"u = w - \text{(the optimizer's step on } L),\qquad w \leftarrow \mathrm{sign}(u)\,\max(|u| - \eta\alpha,\ 0)",
+            r"u = \text{the optimizer's update of } w \text{ on } L \text{ alone},\qquad w \leftarrow \mathrm{sign}(u)\,\max(|u| - \eta\alpha,\ 0)",
             rf"u = {num(u, 5)},\quad \eta\alpha = {num(lr * a)}\ \Rightarrow\ w = {num(new, 6)}",
         ]  # fmt: skip
     if res.optimizer == "adam":
@@ -402,7 +406,7 @@ def mask_figure(step: R.DropoutStep, max_units: int = 12) -> go.Figure:
     )
     fig.update_xaxes(visible=False, range=[-0.3, 3.3])
     fig.update_yaxes(visible=False, range=[-1.25, 1.1])
-    drawn = f" ({shown} of {H})" if shown < H else ""
+    drawn = f"<br>{shown} of {H}" if shown < H else ""
     for c, text in enumerate(("input", f"layer 1{drawn}", f"layer 2{drawn}", "output")):
         fig.add_annotation(x=c, y=-1.12, text=text, showarrow=False, yanchor="top")
     return _legend_below(fig)

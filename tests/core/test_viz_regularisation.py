@@ -52,6 +52,7 @@ def test_first_screen_figures(curve, moons):
     assert f"early-stopped (k* = {int(res.best_step[0])})" in names(spec)
     mcfg, mres, _ = moons
     spec = ok(vr.fit_figure(mres, R.make_data("moons", mcfg.n, mcfg.noise, 0)))
+    assert any(n and n.startswith("early-stopped boundary") for n in names(spec))  # p = 0.5 at k*
     heat = spec["data"][0]
     assert heat["type"] == "heatmap" and len(style._array(heat["z"])) == R.GRID_2D**2
     ok(vr.loss_curves(mres))
