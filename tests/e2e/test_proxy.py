@@ -144,6 +144,8 @@ def test_an_upload_reaches_the_worker_that_holds_its_session(proxy, page):
     page.goto(f"{proxy.url}/cnn")
     wait_idle(page, timeout_s=180)
     assert_no_exception(page)
+    page.get_by_role("tab", name="Test it: your digit").click()  # a lazy tab: it reruns
+    wait_idle(page, timeout_s=120)
     page.get_by_role("tab", name="Upload an image").click()
     upload = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     upload.set_input_files({"name": "one.png", "mimeType": "image/png", "buffer": digit_one_png()})
