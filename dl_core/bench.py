@@ -21,7 +21,7 @@ import torch
 
 from dl_core import device
 
-TOPICS = ("optim", "backprop", "mlp", "cnn", "rnn", "autoencoder", "gan")
+TOPICS = ("optim", "backprop", "mlp", "regularisation", "cnn", "rnn", "autoencoder", "gan")
 
 
 def run_topic(topic: str, repeats: int) -> list[dict]:
@@ -45,7 +45,7 @@ def run_topic(topic: str, repeats: int) -> list[dict]:
 
 def available_topics() -> list[str]:
     here = Path(__file__).resolve().parent
-    return [t for t in TOPICS if (here / f"{t}.py").exists()]
+    return [t for t in TOPICS if (here / f"{t}.py").exists() or (here / t / "__init__.py").exists()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
         "results": results,
     }
-    head = f"{'topic':<12}{'task':<28}{'metric':<22}{'target':>10}{'value':>12}{'ok':>4}{'seconds':>10}{'steps':>8}"
+    head = f"{'topic':<16}{'task':<28}{'metric':<22}{'target':>10}{'value':>12}{'ok':>4}{'seconds':>10}{'steps':>8}"
     print(f"device: {info.label} ({info.name}), torch {info.torch_version}")
     print(head)
     print("-" * len(head))
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = "" if r.get("target") is None else ("yes" if r["reached"] else "NO")
         steps = "" if r.get("steps") is None else f"{r['steps']:.0f}"
         print(
-            f"{r['topic']:<12}{r['task']:<28}{r['metric']:<22}{target:>10}"
+            f"{r['topic']:<16}{r['task']:<28}{r['metric']:<22}{target:>10}"
             f"{r['value']:>12.4g}{ok:>4}{r['seconds']:>10.3f}{steps:>8}"
         )
     if args.json:
