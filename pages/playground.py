@@ -121,6 +121,13 @@ def batch_norm_tab(cfg: Config) -> None:
     st.dataframe(vp.bn_table(v), hide_index=True, column_config=fmt)
 
 
+def formulas(cfg: Config) -> None:
+    st.subheader("The formulas of this network")
+    for line in vp.general_formulas(cfg):
+        st.latex(line)
+    st.caption(vp.formulas_caption(cfg))
+
+
 def under_the_hood(cfg: Config) -> None:
     st.subheader("Under the hood: the hand-written step vs torch.nn + torch.optim")
     gap = reference_gap(cfg)
@@ -243,21 +250,7 @@ def live() -> None:
 live()
 
 tabs = lesson.tabs(TABS)
-if tab := tabs.open(TABS[0]):
-    with tab:
-        one_neuron(cfg)
-if tab := tabs.open(TABS[1]):
-    with tab:
-        dropout_tab(cfg)
-if tab := tabs.open(TABS[2]):
-    with tab:
-        batch_norm_tab(cfg)
-if tab := tabs.open(TABS[3]):
-    with tab:
-        st.subheader("The formulas of this network")
-        for line in vp.general_formulas(cfg):
-            st.latex(line)
-        st.caption(vp.formulas_caption(cfg))
-if tab := tabs.open(TABS[4]):
-    with tab:
-        under_the_hood(cfg)
+for name, section in zip(TABS, (one_neuron, dropout_tab, batch_norm_tab, formulas, under_the_hood)):
+    if tab := tabs.open(name):
+        with tab:
+            section(cfg)
