@@ -14,9 +14,6 @@ from viz import toolkit as vt
 
 TABS = {"eigen": "Eigenvectors & SVD", "quadratic": "Quadratic form & κ",
         "derivatives": "Derivatives", "probability": "Probability", "information": "Information"}  # fmt: skip
-# Every URL setting inside a tab: a link keeps them while another tab is open.
-TAB_KEYS = ("fn", "px", "py", "dir", "fd", "mean", "sd", "prob", "samples", "draw", "mle_lr",
-            "mle_steps", "unit", "sep", "width", "left", *(f"{d}{i}" for d in "pq" for i in range(1, 5)))  # fmt: skip
 EPS_OPTIONS = params.log_options(-12, 0)  # the finite-difference step: 1e-12 … 1
 EPS_SWEEP = np.logspace(-12, 0, 49)
 LR_OPTIONS = params.log_options(-3, 0)  # 0.001 … 1
@@ -173,9 +170,6 @@ def information() -> None:
 
 
 # ======================================================================= the first screen
-if lesson.TABS_KEY not in st.session_state and st.query_params.get("tab") in TABS:
-    st.session_state[lesson.TABS_KEY] = TABS[st.query_params["tab"]]  # a link to one section
-st.session_state.setdefault(params.SEEN, set()).update({"tab", *TAB_KEYS})
 lesson.header(
     "Math toolkit",
     "Every other page leans on four pieces of mathematics: **matrices** move space (a layer "
@@ -203,12 +197,7 @@ with right:
     latex(vt.matrix_lines(A, eig))
     st.markdown(vt.matrix_text(eig))
 
-tabs = lesson.tabs(list(TABS.values()))
-slug = {v: k for k, v in TABS.items()}.get(st.session_state.get(lesson.TABS_KEY), "eigen")
-if slug == "eigen" and "tab" in st.query_params:
-    del st.query_params["tab"]
-elif slug != "eigen" and st.query_params.get("tab") != slug:
-    st.query_params["tab"] = slug  # the URL names the open section: a link reopens it
+tabs = lesson.tabs(TABS)  # ?tab=derivatives opens a section; the URL follows the open tab
 if tab := tabs.open(TABS["eigen"]):
     with tab:
         st.subheader("Eigenvectors, the determinant and the SVD")

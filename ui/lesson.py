@@ -20,7 +20,8 @@ tab's view sliders still rerun only their ``fast.section``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -72,13 +73,49 @@ def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
         row.info(f"**{applied}.** {presets[applied][1]}", icon=":material/science:")
 
 
-class Tabs:
-    """The page's sections below the first screen; only the open one runs."""
+TAB_PARAM = "tab"  # ?tab=<slug> opens a section; the URL follows the open tab
+CLOSED_TABS = "_lazy_tabs_closed"  # session_state: this run left tabs unrendered
 
-    def __init__(self, names: Sequence[str]) -> None:
-        self.names = list(names)
-        containers = st.tabs(self.names, key=TABS_KEY, on_change="rerun")
-        self._tabs = dict(zip(self.names, containers, strict=True))
+
+def slug(label: str) -> str:
+    """ "Momentum's rate map" -> "momentums-rate-map": a tab's name in a link."""
+    words = re.findall(r"[a-z0-9]+", label.lower().replace("'", ""))
+    return "-".join(words)[:40] or "tab"
+
+
+class Tabs:
+    """The page's sections below the first screen; only the open one runs.
+
+    A link can open one: ``?tab=<slug>`` (the slug of its label, or the key of a mapping
+    slug -> label), and the URL names the open tab, so a copied link reopens it. Settings
+    of widgets inside closed tabs stay in the URL (``params.link_report`` cannot see them
+    this run), so a link keeps them until their tab opens and reads them."""
+
+    def __init__(self, names: Sequence[str] | Mapping[str, str]) -> None:
+        labels = list(names.values()) if isinstance(names, Mapping) else list(names)
+        slugs = list(names) if isinstance(names, Mapping) else [slug(n) for n in labels]
+        self.names, self.slugs = labels, dict(zip(slugs, labels, strict=True))
+        state = st.session_state
+        state.setdefault(params.SEEN, set()).add(TAB_PARAM)
+        try:
+            asked = st.query_params.get(TAB_PARAM)
+        except Exception:
+            asked = None
+        if TABS_KEY not in state and asked in self.slugs:
+            state[TABS_KEY] = self.slugs[asked]
+        containers = st.tabs(labels, key=TABS_KEY, on_change="rerun")
+        self._tabs = dict(zip(labels, containers, strict=True))
+        state[CLOSED_TABS] = len(labels) > 1
+        open_label = state.get(TABS_KEY, labels[0])
+        open_slug = {v: k for k, v in self.slugs.items()}.get(open_label, slugs[0])
+        try:
+            if open_slug == slugs[0]:
+                if TAB_PARAM in st.query_params:
+                    del st.query_params[TAB_PARAM]
+            elif st.query_params.get(TAB_PARAM) != open_slug:
+                st.query_params[TAB_PARAM] = open_slug
+        except Exception:
+            pass
 
     def open(self, name: str):
         """The tab's container while it is the selected one, else ``None``."""
@@ -86,6 +123,6 @@ class Tabs:
         return tab if tab.open is not False else None
 
 
-def tabs(names: Sequence[str]) -> Tabs:
-    """The page's tabs (one set per page)."""
+def tabs(names: Sequence[str] | Mapping[str, str]) -> Tabs:
+    """The page's tabs (one set per page): a list of labels, or a mapping slug -> label."""
     return Tabs(names)
