@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dl_core import engine
 from dl_core.device import pick
 from dl_core.training import check_choice, check_range, generator, one_thread, timer
 
@@ -66,7 +67,7 @@ INIT_LABELS = {
     "large": "large (σ = 1)",
 }
 ARCHITECTURES = {"2-2-1": (2,), "2-3-1": (3,), "2-3-2-1": (3, 2)}  # name -> hidden widths
-LEAKY_SLOPE = 0.01  # leaky ReLU's slope for a < 0 (torch's default)
+LEAKY_SLOPE = engine.LEAKY_SLOPE  # leaky ReLU's slope for a < 0 (torch's default)
 SATURATION = 0.05  # |phi'(a)| below this counts as saturated: the gradient barely passes
 REL_ERROR_FLOOR = 1e-12  # relative errors divide by max(|a|, |b|, this)
 GOOD_REL_ERROR = 1e-6  # a float64 gradient check should agree at least this well
@@ -84,63 +85,27 @@ EXAMPLES_X = ((-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0))
 EXAMPLES_Y = (0, 1, 1, 0)
 
 # ---------------------------------------------------------------------------
-# Activations and their derivatives, by hand
+# Activations and their derivatives: the table lives in dl_core/engine.py
 # ---------------------------------------------------------------------------
 
 
 def _sigmoid(z: torch.Tensor) -> torch.Tensor:
-    return 1.0 / (1.0 + torch.exp(-z))
-
-
-def _phi(z: torch.Tensor) -> torch.Tensor:
-    """The standard normal density."""
-    return torch.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-
-
-def _Phi(z: torch.Tensor) -> torch.Tensor:
-    """The standard normal CDF."""
-    return 0.5 * (1.0 + torch.erf(z / math.sqrt(2.0)))
+    return engine.phi("sigmoid", z)
 
 
 def _softplus(z: torch.Tensor) -> torch.Tensor:
     """log(1 + e^z), written so that large |z| neither overflows nor loses digits."""
-    return z.clamp(min=0) + torch.log1p(torch.exp(-z.abs()))
+    return engine.phi("softplus", z)
 
 
 def activation(name: str, z: torch.Tensor) -> torch.Tensor:
-    """phi(z), element-wise (z: any tensor, on the page the pre-activation a)."""
-    if name == "sigmoid":
-        return _sigmoid(z)
-    if name == "tanh":
-        return torch.tanh(z)
-    if name == "relu":
-        return z.clamp(min=0)
-    if name == "leaky_relu":
-        return torch.where(z > 0, z, LEAKY_SLOPE * z)
-    if name == "gelu":
-        return z * _Phi(z)  # exact GELU: z times the normal CDF
-    if name == "softplus":
-        return _softplus(z)
-    raise ValueError(f"unknown activation {name!r}")
+    """phi(z), element-wise (z: any tensor, on the page the pre-activation a): the engine's."""
+    return engine.phi(name, z, LEAKY_SLOPE)
 
 
 def activation_derivative(name: str, z: torch.Tensor) -> torch.Tensor:
-    """phi'(z), element-wise. At ReLU's kink (z = 0) we use 0, like PyTorch."""
-    if name == "sigmoid":
-        s = _sigmoid(z)
-        return s * (1 - s)
-    if name == "tanh":
-        t = torch.tanh(z)
-        return 1 - t * t
-    if name == "relu":
-        return (z > 0).to(z.dtype)
-    if name == "leaky_relu":
-        return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE))
-    if name == "gelu":
-        return _Phi(z) + z * _phi(z)
-    if name == "softplus":
-        return _sigmoid(z)
-    raise ValueError(f"unknown activation {name!r}")
+    """phi'(z), element-wise: the engine's. At ReLU's kink (z = 0) we use 0, like PyTorch."""
+    return engine.phi_prime(name, z, LEAKY_SLOPE)
 
 
 def torch_activation(name: str) -> torch.nn.Module:
@@ -338,7 +303,7 @@ def forward(p: Params, x: torch.Tensor, act: str) -> Forward:
     pre, hs = [], [x]
     last = len(p.W) - 1
     for layer, (W, b) in enumerate(zip(p.W, p.b)):
-        a = hs[-1] @ W.T + b  # (B, n_out)
+        a = engine.dense(hs[-1], W.T, b)  # (B, n_out) = h W^T + b: the engine's layer
         pre.append(a)
         hs.append(a if layer == last else activation(act, a))  # the output layer is linear
     return Forward(tuple(pre), tuple(hs))
@@ -368,9 +333,10 @@ def backward(p: Params, fwd: Forward, dL_dlogits: torch.Tensor, act: str) -> Bac
         dL_dh[layer] = g
         dh_da[layer] = torch.ones_like(a) if layer == n - 1 else activation_derivative(act, a)
         delta[layer] = g * dh_da[layer]  # (B, n_out)
-        dL_dW[layer] = delta[layer].T @ fwd.h[layer]  # (n_out, B) @ (B, n_in): da/dW = h^(l-1)
-        dL_db[layer] = delta[layer].sum(dim=0)  # (n_out,)
-        g = delta[layer] @ p.W[layer]  # (B, n_in): dL/dh of the layer below
+        # the engine's dense backward: dW = h^(l-1)T delta (as (n_in, n_out): transposed
+        # back to nn.Linear's layout), db = sum of delta, dL/dh^(l-1) = delta W
+        gW, dL_db[layer], g = engine.dense_backward(delta[layer], fwd.h[layer], p.W[layer].T)
+        dL_dW[layer] = gW.T
     return Backward(tuple(dL_dh), tuple(dh_da), tuple(delta), tuple(dL_dW), tuple(dL_db), g)
 
 
@@ -717,8 +683,8 @@ def init_std(init: str, n_in: int, n_out: int) -> float:
     return {
         "zero": 0.0,
         "small": SMALL_STD,
-        "xavier": math.sqrt(2.0 / (n_in + n_out)),  # = torch.nn.init.xavier_normal_
-        "he": math.sqrt(2.0 / n_in),  # = torch.nn.init.kaiming_normal_ (fan_in, ReLU gain)
+        "xavier": engine.xavier_std(n_in, n_out),  # = torch.nn.init.xavier_normal_
+        "he": engine.he_std(n_in),  # = torch.nn.init.kaiming_normal_ (fan_in, ReLU gain)
         "large": 1.0,
     }[init]
 
@@ -729,7 +695,7 @@ def deep_params(cfg: DeepConfig, dtype: torch.dtype = torch.float32, device: str
     sizes = (2, *([cfg.width] * cfg.depth), 1)
     W, b = [], []
     for n_in, n_out in itertools.pairwise(sizes):
-        w = init_std(cfg.init, n_in, n_out) * torch.randn(n_out, n_in, generator=g, dtype=dtype)
+        w = engine.normal((n_out, n_in), init_std(cfg.init, n_in, n_out), g, dtype)
         W.append(w.to(device))
         b.append(torch.zeros(n_out, dtype=dtype, device=device))
     return Params(tuple(W), tuple(b))
