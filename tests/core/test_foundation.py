@@ -23,8 +23,13 @@ def _imported_after(code: str) -> set[str]:
 
 
 def test_dl_core_imports_neither_streamlit_nor_plotly():
-    modules = sorted(p.stem for p in (ROOT / "dl_core").glob("*.py") if p.stem != "__init__")
-    code = "\n".join(f"import dl_core.{m}" for m in modules)
+    modules = sorted(  # every module, packages included (dl_core/toolkit/linalg.py ...)
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in (ROOT / "dl_core").rglob("*.py")
+        if p.stem not in ("__init__", "__main__")
+    )
+    assert "dl_core.toolkit.linalg" in modules and "dl_core.export.params" in modules
+    code = "\n".join(f"import {m}" for m in modules)
     loaded = _imported_after(code)
     assert "streamlit" not in loaded and "plotly" not in loaded
 
