@@ -16,12 +16,17 @@ st.markdown(
 st.subheader("The map")
 st.markdown(
     "Each topic builds on the one before it:\n\n"
+    "0. **[Math toolkit](math_toolkit)**: matrices as maps (eigenvalues, SVD), derivatives and "
+    "the gradient, probability and maximum likelihood, entropy and KL: the pieces every page "
+    "leans on.\n"
     "1. **Gradient descent**: follow the negative gradient of a loss; learning rate, curvature "
     "and the optimizers that refine the step (momentum, Adam).\n"
     "2. **Regression by gradient descent**: the same update fits a line and a classifier; the "
     "closed-form answer checks it.\n"
     "3. **Backpropagation**: the chain rule computes the gradient of a network, layer by layer.\n"
-    "4. **Neural-network playground**: stacked layers and nonlinearities bend decision boundaries.\n"
+    "4. **Neural-network playground**: stacked layers and nonlinearities bend decision boundaries; "
+    "**[regularisation](regularisation)**: overfitting you can watch, and its cures (L2, L1, "
+    "early stopping, dropout, batch norm).\n"
     "5. **Convolutional networks**: weight sharing over an image; **recurrent networks**: "
     "weight sharing over time.\n"
     "6. **Autoencoders and VAEs**: networks that compress and generate; **GANs**: two networks "
@@ -31,10 +36,11 @@ st.graphviz_chart(
     """
     digraph {
       rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#eef4fb", fontname="sans-serif"];
+      math [label="math toolkit"]; reg [label="regularisation"];
       lin [label="linear model"]; gd [label="gradient descent"]; bp [label="backprop"];
       mlp [label="MLP"]; cnn [label="CNN"]; rnn [label="RNN / LSTM / GRU"];
       ae [label="autoencoder / VAE"]; gan [label="GAN"];
-      lin -> gd -> bp -> mlp; mlp -> cnn; mlp -> rnn; cnn -> ae; mlp -> ae; ae -> gan; mlp -> gan;
+      math -> lin; math -> gd; lin -> gd -> bp -> mlp; mlp -> reg; mlp -> cnn; mlp -> rnn; cnn -> ae; mlp -> ae; ae -> gan; mlp -> gan;
     }
     """
 )
