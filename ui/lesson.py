@@ -51,9 +51,10 @@ def _apply(name: str, values: dict[str, Any]) -> None:
 
 
 def _still_set(values: dict[str, Any]) -> bool:
-    """Whether the widgets still hold the preset's values (the learner has not moved one)."""
+    """Whether the widgets still hold the preset's values (the learner has not moved one).
+    The tab a preset opens does not count: reading another tab keeps the experiment."""
     state = st.session_state
-    return all(k in state and state[k] == v for k, v in values.items())
+    return all(k in state and state[k] == v for k, v in values.items() if k != TABS_KEY)
 
 
 def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
