@@ -296,6 +296,53 @@ def reference_optimizer(cfg: OptimConfig, params: list[torch.Tensor]) -> torch.o
 
 
 # ---------------------------------------------------------------------------
+# The same updates in place, for the topics that train by hand (the GAN, the playground)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Flat:
+    """One optimizer over one flat parameter vector: its settings, the steps done so far (k)
+    and its running buffers (v, G, m, s as in ``step``), updated in place by ``update_``."""
+
+    cfg: OptimConfig
+    k: int = 0
+    state: State = field(default_factory=dict)
+
+
+def update_(opt: Flat, theta: torch.Tensor, g: torch.Tensor) -> None:
+    """One update of ``theta`` in place from its gradient ``g``: ``step``'s formulas (and
+    torch.optim's) written with in-place ops, without the terms the page shows."""
+    c = opt.cfg
+    opt.k += 1
+    if not opt.state:  # one zero buffer each (init_state shares one zero tensor)
+        opt.state = {key: torch.zeros_like(theta) for key in init_state(c, theta)}
+    st, lr = opt.state, c.lr
+    if c.name == "sgd":
+        theta.add_(g, alpha=-lr)  # theta -= lr g
+    elif c.name in ("momentum", "nesterov"):
+        st["v"].mul_(c.momentum).add_(g)  # v = beta v + g
+        if c.name == "momentum":
+            theta.add_(st["v"], alpha=-lr)  # theta -= lr v
+        else:
+            theta.add_(g, alpha=-lr).add_(st["v"], alpha=-lr * c.momentum)  # -= lr (g + beta v)
+    elif c.name == "adagrad":
+        st["G"].addcmul_(g, g)  # G += g^2
+        theta.addcdiv_(g, st["G"].sqrt().add_(c.eps), value=-lr)
+    elif c.name == "rmsprop":
+        st["s"].mul_(c.alpha).addcmul_(g, g, value=1 - c.alpha)  # s = rho s + (1 - rho) g^2
+        theta.addcdiv_(g, st["s"].sqrt().add_(c.eps), value=-lr)
+    else:  # adam / adamw
+        if c.name == "adamw":
+            theta.mul_(1 - lr * c.weight_decay)  # decoupled decay: (1 - lr alpha) theta
+        st["m"].lerp_(g, 1 - c.beta1)  # m = b1 m + (1 - b1) g
+        st["s"].mul_(c.beta2).addcmul_(g, g, value=1 - c.beta2)  # s = b2 s + (1 - b2) g^2
+        bc1, bc2 = 1 - c.beta1**opt.k, 1 - c.beta2**opt.k  # bias corrections
+        denom = st["s"].sqrt().div_(math.sqrt(bc2)).add_(c.eps)  # sqrt(s_hat) + eps
+        theta.addcdiv_(st["m"], denom, value=-lr / bc1)  # theta -= lr m_hat / denom
+
+
+# ---------------------------------------------------------------------------
 # Runs
 # ---------------------------------------------------------------------------
 

@@ -332,3 +332,23 @@ def test_momentum_divergence_names_its_own_limit_not_two_over_lambda_max():
     )
     text = optim.diagnose(dataclasses.replace(adam, diverged_at=20))
     assert text.startswith("Adam diverged at step 20") and "lambda" not in text
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_in_place_update_matches_step_and_torch_optim(name):
+    """``update_`` (the GAN's and the playground's path) = ``step`` = torch.optim."""
+    o = OptimConfig(name, lr=0.01, momentum=0.8, beta1=0.5, beta2=0.99, alpha=0.9, eps=1e-6)
+    theta = torch.randn(30, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    pure, state = theta.clone(), optim.init_state(o, theta)
+    ref = theta.clone().requires_grad_()
+    torch_opt = optim.reference_optimizer(o, [ref])
+    flat = optim.Flat(o)
+    for k in range(1, 9):
+        g = torch.randn(30, generator=torch.Generator().manual_seed(10 + k), dtype=torch.float64)
+        optim.update_(flat, theta, g)
+        pure, state, _ = optim.step(o, pure, g, state, k)
+        ref.grad = g.clone()
+        torch_opt.step()
+    assert flat.k == 8
+    torch.testing.assert_close(theta, ref.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(theta, pure, rtol=1e-12, atol=1e-12)
