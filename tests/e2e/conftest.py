@@ -151,6 +151,10 @@ def assert_no_exception(page) -> None:
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
     assert page.get_by_text("Page not found").count() == 0, f"{page.url} did not resolve"
+    # A formula KaTeX could not parse: an error box, or (for an unknown command such as a
+    # joined "\quadh") the command's name in KaTeX's error red with no error class.
+    bad = page.locator('.katex-error, .katex [style*="cc0000"]')
+    assert bad.count() == 0, f"unparsed LaTeX: {bad.first.inner_text()[:80]}"
 
 
 def digit_one_png() -> bytes:
