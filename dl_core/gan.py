@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dl_core import engine, optim
 from dl_core.device import pick
 from dl_core.training import check_choice, check_range, generator, one_thread, timer
 
@@ -238,57 +239,41 @@ def init_net(sizes: tuple[int, ...], act: str, g: torch.Generator, device) -> Ne
     flat = torch.empty(n_params(sizes), device=device)
     W, b = _views(flat, sizes)
     with torch.no_grad():
-        for Wi, bi in zip(W, b):
-            bound = 1 / math.sqrt(Wi.shape[0])
-            Wi.copy_(torch.rand(Wi.shape, generator=g) * 2 * bound - bound)  # same on any device
-            bi.copy_(torch.rand(bi.shape, generator=g) * 2 * bound - bound)
+        for Wi, bi in zip(W, b):  # drawn on the CPU: the same on any device
+            Wi.copy_(engine.torch_default(Wi.shape, Wi.shape[0], g, torch.float32))
+            bi.copy_(engine.torch_default(bi.shape, Wi.shape[0], g, torch.float32))
     grad = torch.zeros_like(flat)
     gW, gb = _views(grad, sizes)
     return Net(sizes, act, flat, grad, W, b, gW, gb)
 
 
 def forward(net: Net, x: torch.Tensor) -> list[torch.Tensor]:
-    """[x, h_1, ..., h_L-1, out]: every layer's output (post-activation), kept for backward."""
+    """[x, h_1, ..., h_L-1, out]: every layer's output (post-activation), kept for backward.
+    The engine's dense layer and phi, in place."""
     hs = [x]
     last = len(net.W) - 1
     for i, (W, b) in enumerate(zip(net.W, net.b)):
-        h = torch.addmm(b, hs[-1], W)  # (N, out) = h W + b
+        h = engine.dense(hs[-1], W, b)  # (N, out) = h W + b
         if i < last:
-            if net.act == "relu":
-                h.relu_()
-            elif net.act == "leaky_relu":
-                F.leaky_relu_(h, LEAK)
-            else:
-                h.tanh_()
+            engine.phi_(net.act, h, slope=LEAK)
         hs.append(h)
     return hs
-
-
-def _act_backward(act: str, d: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """dL/dz from dL/dh, given the activation's output h (one fused op each):
-    relu: d * [h > 0]; leaky: d * (1 if h > 0 else LEAK); tanh: d * (1 - h^2)."""
-    if act == "relu":
-        return torch.ops.aten.threshold_backward(d, h, 0.0)
-    if act == "leaky_relu":
-        return torch.ops.aten.leaky_relu_backward(d, h, LEAK, True)
-    return torch.ops.aten.tanh_backward(d, h)
 
 
 def backward(
     net: Net, hs: list[torch.Tensor], d_out: torch.Tensor, params: bool = True, dx: bool = False
 ) -> torch.Tensor | None:
-    """Backpropagate dL/d(out) (N, out). Writes dL/dW, dL/db into ``net.grad`` when
-    ``params``; returns dL/dx (N, in) when ``dx``."""
+    """Backpropagate dL/d(out) (N, out) with the engine's dense backward. Writes dL/dW,
+    dL/db into ``net.grad`` when ``params``; returns dL/dx (N, in) when ``dx``."""
     d = d_out
     for i in range(len(net.W) - 1, -1, -1):
         if params:
-            torch.mm(hs[i].T, d, out=net.gW[i])  # (in, out)
-            torch.sum(d, 0, out=net.gb[i])  # (out,)
+            engine.dense_backward(d, hs[i], net.W[i], net.gW[i], net.gb[i], dh=False)
         if i == 0 and not dx:
             return None
-        d = d @ net.W[i].T  # (N, in)
+        d = d @ net.W[i].T  # (N, in): dL/dh of the layer below
         if i > 0:
-            d = _act_backward(net.act, d, hs[i])
+            d = engine.delta(net.act, d, hs[i], slope=LEAK)  # dL/da = dL/dh * phi'(a)
     return d
 
 
@@ -300,9 +285,7 @@ def functional_forward(flat: torch.Tensor, sizes: tuple[int, ...], act: str, x: 
     for i, (Wi, bi) in enumerate(zip(W, b)):
         h = F.linear(h, Wi.T, bi)
         if i < len(W) - 1:
-            h = {"relu": F.relu, "leaky_relu": lambda t: F.leaky_relu(t, LEAK), "tanh": torch.tanh}[
-                act
-            ](h)
+            h = engine.phi(act, h, slope=LEAK)
     return h
 
 
@@ -324,45 +307,6 @@ def torch_module(net: Net) -> torch.nn.Sequential:
                 }[net.act]
             )
     return torch.nn.Sequential(*layers).to(net.flat.device)
-
-
-# ---------------------------------------------------------------------------
-# Optimizers on a flat vector (checked against torch.optim)
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class Optim:
-    name: str  # "adam" or "sgd"
-    lr: float
-    beta1: float
-    beta2: float = 0.999
-    eps: float = 1e-8
-    k: int = 0  # updates so far
-    m: torch.Tensor | None = None  # first moment
-    s: torch.Tensor | None = None  # second moment
-
-
-def optim_step(opt: Optim, flat: torch.Tensor, g: torch.Tensor) -> None:
-    """One in-place update of ``flat`` from gradient ``g``, as torch.optim.Adam / SGD."""
-    opt.k += 1
-    if opt.name == "sgd":
-        flat.add_(g, alpha=-opt.lr)
-        return
-    if opt.m is None:
-        opt.m, opt.s = torch.zeros_like(flat), torch.zeros_like(flat)
-    opt.m.lerp_(g, 1 - opt.beta1)  # m = b1 m + (1 - b1) g
-    opt.s.mul_(opt.beta2).addcmul_(g, g, value=1 - opt.beta2)  # s = b2 s + (1 - b2) g^2
-    bc1 = 1 - opt.beta1**opt.k  # bias corrections
-    bc2 = 1 - opt.beta2**opt.k
-    denom = (opt.s.sqrt() / math.sqrt(bc2)).add_(opt.eps)
-    flat.addcdiv_(opt.m, denom, value=-opt.lr / bc1)  # theta -= lr m_hat / (sqrt(s_hat) + eps)
-
-
-def reference_optimizer(opt: Optim, params: list[torch.Tensor]) -> torch.optim.Optimizer:
-    if opt.name == "sgd":
-        return torch.optim.SGD(params, lr=opt.lr)
-    return torch.optim.Adam(params, lr=opt.lr, betas=(opt.beta1, opt.beta2), eps=opt.eps)
 
 
 # ---------------------------------------------------------------------------
@@ -673,8 +617,8 @@ class GanState:
     device: torch.device
     G: Net
     D: Net
-    opt_G: Optim
-    opt_D: Optim
+    opt_G: optim.Flat
+    opt_D: optim.Flat
     g_data: torch.Generator  # real batches and noise
     step: int = 0  # generator updates done
     diverged_at: int | None = None
@@ -715,8 +659,12 @@ def init_state(cfg: GanConfig, device: torch.device | str | None = None) -> GanS
         device=dev,
         G=G,
         D=D,
-        opt_G=Optim(cfg.g_optimizer, cfg.g_lr, cfg.beta1, beta2),
-        opt_D=Optim(cfg.d_optimizer, cfg.d_lr, cfg.beta1, beta2),
+        opt_G=optim.Flat(
+            optim.OptimConfig(cfg.g_optimizer, cfg.g_lr, beta1=cfg.beta1, beta2=beta2)
+        ),
+        opt_D=optim.Flat(
+            optim.OptimConfig(cfg.d_optimizer, cfg.d_lr, beta1=cfg.beta1, beta2=beta2)
+        ),
         g_data=generator(cfg.seed + 1, dev),
     )
 
@@ -740,12 +688,12 @@ def fused_iteration(state: GanState, X: torch.Tensor, Z: torch.Tensor):
         hg = forward(state.G, Z[j])  # generator activations, (B, 2) out
         hd = forward(state.D, torch.cat([X[j], hg[-1]]))  # (2B, 1) logits
         backward(state.D, hd, d_loss_grad(c.loss, hd[-1], y))
-        optim_step(state.opt_D, state.D.flat, state.D.grad)
+        optim.update_(state.opt_D, state.D.flat, state.D.grad)
     a_d = hd[-1]
     hf = forward(state.D, hg[-1])  # updated D on the same fakes
     dx = backward(state.D, hf, g_loss_grad(c.loss, hf[-1]), params=False, dx=True)  # (B, 2)
     backward(state.G, hg, dx)
-    optim_step(state.opt_G, state.G.flat, state.G.grad)
+    optim.update_(state.opt_G, state.G.flat, state.G.grad)
     return a_d, hf[-1]
 
 
@@ -774,7 +722,7 @@ def autograd_iteration(state: GanState, X: torch.Tensor, Z: torch.Tensor):
         (gD,) = torch.autograd.grad(L, wD)
         with torch.no_grad():
             state.D.grad.copy_(gD)
-            optim_step(state.opt_D, state.D.flat, state.D.grad)
+            optim.update_(state.opt_D, state.D.flat, state.D.grad)
     a_d = a.detach()
     wG = state.G.flat.detach().requires_grad_()
     fake = functional_forward(wG, sG, c.activation, Z[-1])
@@ -782,7 +730,7 @@ def autograd_iteration(state: GanState, X: torch.Tensor, Z: torch.Tensor):
     (gG,) = torch.autograd.grad(g_loss(c.loss, a_g[:, 0]), wG)
     with torch.no_grad():
         state.G.grad.copy_(gG)
-        optim_step(state.opt_G, state.G.flat, state.G.grad)
+        optim.update_(state.opt_G, state.G.flat, state.G.grad)
     return a_d, a_g.detach()
 
 

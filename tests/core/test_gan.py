@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from dl_core import gan
+from dl_core import gan, optim
 from dl_core.gan import GanConfig
 from dl_core.training import generator
 
@@ -158,11 +158,12 @@ def test_hand_written_mlp_matches_torch_nn(act):
 def test_flat_optimizer_matches_torch_optim(name):
     p = torch.randn(20, generator=generator(5), dtype=torch.float64)
     ref = p.clone().requires_grad_()
-    opt = gan.Optim(name, lr=0.01, beta1=0.5)
-    torch_opt = gan.reference_optimizer(opt, [ref])
+    state = gan.init_state(GanConfig.tiny(), "cpu")  # the GAN's own optimizer settings
+    opt = optim.Flat(dataclasses.replace(state.opt_D.cfg, name=name, lr=0.01))
+    torch_opt = optim.reference_optimizer(opt.cfg, [ref])
     for k in range(6):
         grad = torch.randn(20, generator=generator(10 + k), dtype=torch.float64)
-        gan.optim_step(opt, p, grad)
+        optim.update_(opt, p, grad)
         ref.grad = grad.clone()
         torch_opt.step()
     assert torch.allclose(p, ref.detach(), atol=1e-12)
