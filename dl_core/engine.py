@@ -106,7 +106,7 @@ def delta(name: str, dh: torch.Tensor, h: torch.Tensor, out: torch.Tensor | None
     GELU and softplus need the pre-activation ``a``."""
     aten = torch.ops.aten
     if name == "linear":
-        return dh if out is None else out.copy_(dh)
+        return dh  # φ' = 1: δ is ∂L/∂h itself, no copy
     if name not in _FROM_OUTPUT:
         if a is None:
             raise ValueError(f"{name}'s derivative needs the pre-activation a")

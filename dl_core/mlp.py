@@ -47,7 +47,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dl_core import data2d
+from dl_core import data2d, engine, optim
 from dl_core.device import pick
 from dl_core.training import check_choice, check_range, generator, one_thread, timer
 
@@ -252,17 +252,15 @@ def init_theta(cfg: Config, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         if name == "gamma":
             t = torch.ones(shape, dtype=torch.float64)
         elif name == "beta" or cfg.init == "zeros":
-            t = torch.zeros(shape, dtype=torch.float64)
+            t = engine.zeros(shape)
         elif cfg.init == "torch":
-            bound = 1 / math.sqrt(fan_in if name == "W" else _fan_in_of_bias(cfg, _i))
-            t = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * bound
+            t = engine.torch_default(shape, fan_in if name == "W" else _fan_in_of_bias(cfg, _i), g)
         elif name == "b":
-            t = torch.zeros(shape, dtype=torch.float64)
+            t = engine.zeros(shape)
         elif cfg.init == "xavier":
-            a = math.sqrt(6 / (shape[0] + shape[1]))
-            t = (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * a
+            t = engine.xavier_uniform(*shape, g)
         else:  # he
-            t = torch.randn(shape, generator=g, dtype=torch.float64) * math.sqrt(2 / fan_in)
+            t = engine.he_normal(*shape, g)
         parts.append(t.reshape(-1))
     return torch.cat(parts).to(dtype)
 
@@ -374,10 +372,16 @@ class Net:
         return y.to(self.dtype)[:, None]  # (n, 1)
 
     def reset_optimizer(self) -> None:
-        self.opt_step = 0  # t of Adam's bias correction
-        self.v = torch.zeros_like(self.theta)  # momentum velocity
-        self.m = torch.zeros_like(self.theta)  # Adam first moment
-        self.s = torch.zeros_like(self.theta)  # Adam second moment
+        self.opt = optim.Flat(_optim_config(self.cfg))  # dl_core.optim's in-place updates
+
+    @property
+    def opt_step(self) -> int:
+        """t of Adam's bias correction: Adam's updates since it was (re)set; 0 for the others."""
+        return self.opt.k if self.opt.cfg.name == "adam" else 0
+
+    def opt_buffer(self, name: str) -> torch.Tensor:
+        """The optimizer's running v (momentum) or m, s (Adam); zeros where it has none."""
+        return self.opt.state.get(name, torch.zeros_like(self.theta))
 
     def update(self, cfg: Config) -> bool:
         """Take new hyperparameters without resetting the weights. Returns False
@@ -389,6 +393,7 @@ class Net:
         if cfg.dropout != self.cfg.dropout:
             self._buffers.clear()
         self.cfg = cfg
+        self.opt.cfg = _optim_config(cfg)  # new rates, same running buffers
         return True
 
     @property
@@ -431,7 +436,7 @@ class Net:
         # forward
         h = X
         for i, L in enumerate(layers[:-1]):
-            a = torch.addmm(L.b, h, L.W, out=buf.a[i])  # (B, n_l)
+            a = engine.dense(h, L.W, L.b, out=buf.a[i])  # (B, n_l) = h W + b
             if cfg.batch_norm:  # the batch's own statistics mu_B, sigma_B^2 (biased)
                 var, mu = torch.var_mean(a, 0, correction=0)  # (n_l,), (n_l,)
                 with torch.no_grad():  # running averages for evaluation (unbiased var)
@@ -440,11 +445,11 @@ class Net:
                 inv = torch.add(var, BN_EPS, out=buf.inv_std[i]).rsqrt_()
                 ahat = torch.sub(a, mu, out=buf.ahat[i]).mul_(inv)
                 a = torch.addcmul(L.beta, ahat, L.gamma, out=buf.tmp[i])
-            h = _activate(act, a, buf.h[i])
+            h = engine.phi_(act, a, buf.h[i])
             if p > 0:  # inverted dropout: r ~ Bernoulli(1 - p), scaled by 1 / (1 - p)
                 mask = buf.mask[i].bernoulli_(1 - p, generator=self.gen).div_(1 - p)
                 h = torch.mul(h, mask, out=buf.hd[i])
-        out = torch.addmm(layers[-1].b, h, layers[-1].W, out=buf.out)  # (B, n_out)
+        out = engine.dense(h, layers[-1].W, layers[-1].b, out=buf.out)  # (B, n_out)
         # dL/d out for the mean loss over the batch
         d = buf.dout
         if cfg.task == "binary":
@@ -458,15 +463,16 @@ class Net:
         for i in range(n_hidden, -1, -1):
             L = layers[i]
             h_prev = X if i == 0 else (buf.hd[i - 1] if p > 0 else buf.h[i - 1])
-            torch.mm(h_prev.T, d, out=L.gW)  # d = delta, dL/da of this layer (B, n_out)
-            torch.sum(d, 0, out=L.gb)
+            j = i - 1  # the hidden layer below
+            # d = delta, dL/da of this layer (B, n_out): dW = h_prev^T d, db = sum d, dh = d W^T
+            _, _, dh = engine.dense_backward(
+                d, h_prev, L.W, L.gW, L.gb, dh=i > 0, dh_out=buf.dh[j] if i > 0 else None
+            )
             if i == 0:
                 break
-            j = i - 1  # the hidden layer below
-            dh = torch.mm(d, L.W.T, out=buf.dh[j])  # (B, n_j)
             if p > 0:
                 dh.mul_(buf.mask[j])
-            d = _activation_backward(act, dh, buf.h[j], buf.tmp[j], buf.da[j])
+            d = engine.delta(act, dh, buf.h[j], out=buf.da[j])  # dL/dh * phi'(a)
             if cfg.batch_norm:
                 Lj = layers[j]
                 ahat = buf.ahat[j]
@@ -485,22 +491,7 @@ class Net:
             g.addcmul_(th, self.wmask, value=cfg.reg_rate)  # + alpha w
         elif cfg.reg_rate > 0 and cfg.regularization == "l1":
             g.addcmul_(torch.sign(th), self.wmask, value=cfg.reg_rate)  # + alpha sign(w)
-        lr = cfg.lr
-        if cfg.optimizer == "sgd":
-            th.add_(g, alpha=-lr)
-        elif cfg.optimizer == "momentum":
-            self.v.mul_(cfg.momentum).add_(g)  # v = beta v + g (torch.optim.SGD's form)
-            th.add_(self.v, alpha=-lr)
-        else:
-            self.opt_step += 1
-            t = self.opt_step
-            self.m.lerp_(g, 1 - cfg.beta1)  # m = b1 m + (1 - b1) g
-            self.s.mul_(cfg.beta2).addcmul_(
-                g, g, value=1 - cfg.beta2
-            )  # s = b2 s + (1-b2) g^2 (Adam's v)
-            bc1, bc2 = 1 - cfg.beta1**t, 1 - cfg.beta2**t
-            denom = self.s.sqrt().div_(math.sqrt(bc2)).add_(cfg.eps)  # sqrt(s_hat) + eps
-            th.addcdiv_(self.m, denom, value=-lr / bc1)  # theta -= lr m_hat / denom
+        optim.update_(self.opt, th, g)  # SGD, momentum or Adam: dl_core.optim's formulas
 
     def advance(self, n: int, record: bool = True) -> int:
         """Train ``n`` more steps (at most MAX_STEPS); returns the steps done.
@@ -562,7 +553,7 @@ class Net:
                 a = torch.addmm(L.b, h, L.W)
                 if cfg.batch_norm:
                     a = (a - L.running_mean) / torch.sqrt(L.running_var + BN_EPS) * L.gamma + L.beta
-                h = _activate(cfg.activation, a, torch.empty_like(a))
+                h = engine.phi_(cfg.activation, a, torch.empty_like(a))
                 outs.append(h)
             outs.append(torch.addmm(self.layers[-1].b, h, self.layers[-1].W))
         return outs
@@ -615,26 +606,10 @@ class Net:
         return out
 
 
-def _activate(name: str, a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    if name == "tanh":
-        return torch.tanh(a, out=out)
-    if name == "sigmoid":
-        return torch.sigmoid(a, out=out)
-    if name == "relu":
-        return torch.clamp_min(a, 0, out=out)
-    return out.copy_(a)  # linear: a copy keeps h in its own buffer for the backward pass
-
-
-def _activation_backward(name, dh, h, tmp, out):
-    """delta = dL/da = dL/dh * phi'(a), with phi' written through the output h where
-    possible: tanh' = 1 - h^2, sigmoid' = h (1 - h), relu' = [h > 0], linear' = 1."""
-    if name == "tanh":
-        return torch.addcmul(dh, dh, torch.mul(h, h, out=tmp), value=-1, out=out)
-    if name == "sigmoid":
-        return torch.mul(dh, torch.addcmul(h, h, h, value=-1, out=tmp), out=out)
-    if name == "relu":
-        return torch.mul(dh, h > 0, out=out)
-    return dh  # linear
+def _optim_config(cfg: Config) -> optim.OptimConfig:
+    """The playground's optimizer settings as dl_core.optim's."""
+    return optim.OptimConfig(cfg.optimizer, lr=cfg.lr, momentum=cfg.momentum, beta1=cfg.beta1,
+                             beta2=cfg.beta2, eps=cfg.eps)  # fmt: skip
 
 
 def loss_of(task: str, out: torch.Tensor, Y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -967,14 +942,8 @@ def neuron(net: Net, layer: int, unit: int, x: tuple[float, float]) -> NeuronWal
 
 
 def activation_value(name: str, a: float) -> float:
-    """phi(a) for the formulas (checked against the network's own outputs)."""
-    if name == "tanh":
-        return math.tanh(a)
-    if name == "sigmoid":
-        return 1 / (1 + math.exp(-a)) if a > -700 else 0.0
-    if name == "relu":
-        return max(a, 0.0)
-    return a
+    """phi(a) for the formulas (checked against the network's own outputs): the engine's."""
+    return float(engine.phi(name, torch.tensor(a, dtype=torch.float64)))
 
 
 @dataclass(frozen=True)
@@ -1014,10 +983,10 @@ def weight_update(net: Net, layer: int, i: int, j: int) -> WeightUpdate:
         cfg.regularization, 0.0
     )
     t = max(net.opt_step, 1)
-    m, s = float(net.m[k]), float(net.s[k])
+    m, s = float(net.opt_buffer("m")[k]), float(net.opt_buffer("s")[k])
     return WeightUpdate(
         layer, i, j, net.step_count, net.opt_step, cfg.optimizer, cfg.lr, w_old,
-        float(net.grad[k]), reg, float(net.v[k]), m, s, m / (1 - cfg.beta1**t),
+        float(net.grad[k]), reg, float(net.opt_buffer("v")[k]), m, s, m / (1 - cfg.beta1**t),
         s / (1 - cfg.beta2**t), w_new, w_new - w_old,
     )  # fmt: skip
 
@@ -1121,8 +1090,7 @@ def batch_norm_view(net: Net, layer: int, seed: int = 0) -> BatchNormView:
             if k == layer - 1:
                 break
             ahat = (a - mu) / torch.sqrt(var + BN_EPS)
-            h = _activate(cfg.activation, ahat * L.gamma.double() + L.beta.double(),
-                          torch.empty_like(a))  # fmt: skip
+            h = engine.phi(cfg.activation, ahat * L.gamma.double() + L.beta.double())
         L = net.layers[layer - 1]
         gamma, beta = L.gamma.double(), L.beta.double()
         rm, rv = L.running_mean.double(), L.running_var.double()
