@@ -6,15 +6,25 @@ the trained weights. The tests check the hand-written cells against the torch
 modules with copied weights, and the gradient-through-time measurement against
 finite differences and an explicit product of Jacobians.
 
-Symbols follow the page and PyTorch's layout of the weights:
+Symbols follow the page and PyTorch's layout of the weights (d_h: the hidden size):
 
 * vanilla RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-* LSTM (gate order i, f, g, o in the stacked weights):
+* LSTM with a forget gate (Gers, Schmidhuber & Cummins 2000; no peepholes), gate order
+  i, f, g, o in the stacked weights:
   i = sigma(.), f = sigma(.), g = tanh(.), o = sigma(.),
   c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t)
-* GRU (gate order r, z, n):
-  r = sigma(W_ir x + b_ir + W_hr h + b_hr), z = sigma(...),
-  n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h_t = (1 - z) * n + z * h_{t-1}
+  (Hochreiter & Schmidhuber's 1997 LSTM had no forget gate: f = 1.)
+* GRU (gate order r, u, n). The update gate is u, as in Goodfellow et al.: Cho et al. 2014
+  and PyTorch call it z, a letter this app keeps for latent codes. Its role is Cho's and
+  PyTorch's: the share of the old state kept.
+  r = sigma(W_ir x + b_ir + W_hr h + b_hr), u = sigma(...),
+  n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h_t = (1 - u) * n + u * h_{t-1}
+  PyTorch (and cuDNN; Keras's reset_after=True) apply r after the product W_hn h; Cho et
+  al. 2014 as published (section 2.3; arXiv 1406.1078v3) apply it before,
+  n = tanh(W_in x + b_in + W_hn (r * h) + b_hn): a different function (``gru_cell_cho``).
+
+Both PyTorch cells carry two biases, b_ih and b_hh, where the papers have one: only their
+sum matters, except for the GRU's b_hn, which the reset gate multiplies.
 
 The readout is y_hat_t = W_hy h_t + b_y.
 """
@@ -44,7 +54,7 @@ TASK_LABELS = {
     "reber": "Embedded Reber grammar",
 }
 OPTIMIZERS = ("adam", "sgd")
-GATES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+GATES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "u", "n")}
 N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 MAX_HIDDEN = 128
@@ -192,18 +202,35 @@ def lstm_cell(x, h, c, W_ih, W_hh, b_ih, b_hh):
 
 
 def gru_cell(x, h, W_ih, W_hh, b_ih, b_hh):
-    """x (B, D), h (B, H), W_ih (3H, D), W_hh (3H, H), b (3H,) stacked r, z, n.
+    """x (B, D), h (B, H), W_ih (3H, D), W_hh (3H, H), b (3H,) stacked r, u, n.
 
-    Note PyTorch's convention: r multiplies (W_hn h + b_hn), bias included."""
+    PyTorch's convention: r multiplies (W_hn h + b_hn), bias included. The update gate u
+    is PyTorch's z (z is a latent code in this app)."""
     gi = x @ W_ih.T + b_ih  # (B, 3H)
     gh = h @ W_hh.T + b_hh  # (B, 3H)
-    ir, iz, i_n = gi.chunk(3, dim=-1)
-    hr, hz, h_n = gh.chunk(3, dim=-1)
+    ir, iu, i_n = gi.chunk(3, dim=-1)
+    hr, hu, h_n = gh.chunk(3, dim=-1)
+    r = torch.sigmoid(ir + hr)  # reset gate
+    u = torch.sigmoid(iu + hu)  # update gate: the share of h_{t-1} kept
+    n = torch.tanh(i_n + r * h_n)  # candidate
+    h_new = (1 - u) * n + u * h
+    return h_new, {"r": r, "u": u, "n": n, "h": h_new}
+
+
+def gru_cell_cho(x, h, W_ih, W_hh, b_ih, b_hh):
+    """The GRU of Cho et al. 2014 (section 2.3) on PyTorch's weights: the reset gate acts on
+    h_{t-1} *before* the recurrent product, n = tanh(W_in x + b_in + W_hn (r * h) + b_hn).
+    Not what nn.GRU computes (it applies r after the product); shown to measure the gap."""
+    H = h.shape[-1]
+    gi = x @ W_ih.T + b_ih  # (B, 3H)
+    gh = h @ W_hh[: 2 * H].T + b_hh[: 2 * H]  # (B, 2H): the gates' recurrent parts
+    ir, iu, i_n = gi.chunk(3, dim=-1)
+    hr, hu = gh.chunk(2, dim=-1)
     r = torch.sigmoid(ir + hr)
-    z = torch.sigmoid(iz + hz)
-    n = torch.tanh(i_n + r * h_n)
-    h_new = (1 - z) * n + z * h
-    return h_new, {"r": r, "z": z, "n": n, "h": h_new}
+    u = torch.sigmoid(iu + hu)
+    n = torch.tanh(i_n + (r * h) @ W_hh[2 * H :].T + b_hh[2 * H :])
+    h_new = (1 - u) * n + u * h
+    return h_new, {"r": r, "u": u, "n": n, "h": h_new}
 
 
 @dataclass(frozen=True)
@@ -213,10 +240,11 @@ class Unrolled:
     gates: dict[str, torch.Tensor]  # gate symbol -> (B, T, H)
 
 
-def unroll(cell: str, W: dict[str, torch.Tensor], x: torch.Tensor) -> Unrolled:
+def unroll(cell: str, W: dict[str, torch.Tensor], x: torch.Tensor, cho: bool = False) -> Unrolled:
     """Run the hand-written ``cell`` over x (B, T, D) from h_0 = c_0 = 0.
 
-    ``W`` holds W_ih, W_hh, b_ih, b_hh in PyTorch's layout."""
+    ``W`` holds W_ih, W_hh, b_ih, b_hh in PyTorch's layout. ``cho``: the GRU of Cho et al.
+    (reset before the product) instead of PyTorch's."""
     B, T, _ = x.shape
     H = W["W_hh"].shape[1]
     h = x.new_zeros(B, H)
@@ -230,7 +258,7 @@ def unroll(cell: str, W: dict[str, torch.Tensor], x: torch.Tensor) -> Unrolled:
             h, c, terms = lstm_cell(x[:, t], h, c, *args)
             cs.append(c)
         else:
-            h, terms = gru_cell(x[:, t], h, *args)
+            h, terms = (gru_cell_cho if cho else gru_cell)(x[:, t], h, *args)
         hs.append(h)
         for g in gates:
             gates[g].append(terms[g])
@@ -535,7 +563,7 @@ def _weights64(res: RNNResult) -> dict[str, torch.Tensor]:
 class StepNumbers:
     """Unit j of the hidden state at time step t, every term by its symbol.
 
-    For each gate (RNN: "h"; LSTM: i, f, g, o; GRU: r, z, n) ``Wx`` is
+    For each gate (RNN: "h"; LSTM: i, f, g, o; GRU: r, u, n) ``Wx`` is
     (W_{i.} x_t + b_{i.})_j, ``Wh`` is (W_{h.} h_{t-1} + b_{h.})_j, ``pre`` the
     pre-activation (for the GRU's n: Wx + r_j Wh) and ``act`` its value after
     sigma or tanh."""
@@ -673,6 +701,75 @@ def rnn_bptt(
     return torch.stack(dx[::-1]), torch.stack(jn[::-1])
 
 
+def initial_state(cfg: RNNConfig) -> dict[str, np.ndarray]:
+    """The weights training starts from (``init_model``), in a result's ``state`` layout."""
+    model = init_model(cfg)
+    W = core_weights(model.core)
+    return {
+        **{n: v.numpy().copy() for n, v in W.items()},
+        "W_hy": model.head.weight.detach().numpy().copy(),
+        "b_y": model.head.bias.detach().numpy().copy(),
+    }
+
+
+@dataclass(frozen=True)
+class GradientComparison:
+    """Gradients through time of every cell, before and after training.
+
+    ``initial[cell]`` / ``trained[cell]``: g_k (``input_gradient_norms``), k = 0..T-1, for
+    the weights training starts from and for the trained ones (only the cells trained).
+    ``k_long``: the farthest k every curve reaches. ``ratio_initial`` / ``ratio_trained``:
+    g_k_long of the LSTM over that of the vanilla RNN (None when one is missing).
+    ``forget_mean``: the trained LSTM's mean forget gate f over the example sequences."""
+
+    initial: dict[str, np.ndarray]
+    trained: dict[str, np.ndarray]
+    k_long: int
+    ratio_initial: float
+    ratio_trained: float | None
+    forget_mean: float | None
+
+
+def _ratio(curves: dict[str, np.ndarray], k: int) -> float | None:
+    if "lstm" not in curves or "rnn" not in curves:
+        return None
+    return float(curves["lstm"][k] / curves["rnn"][k])
+
+
+def gradient_comparison(results: list[RNNResult]) -> GradientComparison:
+    """The gradient of the loss at the last scored step with respect to earlier inputs, for
+    the weights of ``results`` (same task, different cells) and for the initial weights of
+    all three cells (no training needed: same config, other cell)."""
+    cfg = results[0].config
+    initial = {}
+    for c in CELLS:
+        other = replace(cfg, cell=c)
+        initial[c] = input_gradient_norms(other, initial_state(other))
+    trained = {r.config.cell: input_gradient_norms(r.config, r.state) for r in results}
+    # the farthest k every curve reaches (a diverged model's NaN curve does not count)
+    reach = [np.flatnonzero(np.isfinite(g) & (g > 0)) for g in [*initial.values(), *trained.values()]]  # fmt: skip
+    k = min((int(r.max()) for r in reach if r.size), default=0)
+    lstm = next((r for r in results if r.config.cell == "lstm"), None)
+    forget = None
+    if lstm is not None:
+        with torch.no_grad():
+            x = torch.from_numpy(lstm.example_x).double()  # (S, T, D)
+            forget = float(unroll("lstm", _weights64(lstm), x).gates["f"].mean())
+    return GradientComparison(initial, trained, k, _ratio(initial, k), _ratio(trained, k), forget)
+
+
+def gru_convention_gap(res: RNNResult) -> float:
+    """max |h_PyTorch - h_Cho| over the example sequences: PyTorch's GRU against Cho et al.'s
+    (reset gate before the recurrent product) with the same trained weights. 0 for other
+    cells."""
+    if res.config.cell != "gru":
+        return 0.0
+    with torch.no_grad():
+        x = torch.from_numpy(res.example_x).double()
+        W = _weights64(res)
+        return float((unroll("gru", W, x).h - unroll("gru", W, x, cho=True).h).abs().max())
+
+
 # ---------------------------------------------------------------------------
 # Lessons
 # ---------------------------------------------------------------------------
@@ -690,9 +787,9 @@ def diagnose(res: RNNResult) -> str | None:
         f"{peak:.3g} and the loss became {'infinite or NaN' if not np.isfinite(res.loss[-1]) else f'{res.loss[-1]:.3g}'}. "
     )
     msg += (
-        "Exploding gradients: backpropagation multiplies the gradient by the Jacobian "
-        "diag(1 − h²)·W_hh once per time step, and when those factors exceed 1 the "
-        "product grows exponentially with the sequence length. "
+        "Exploding gradients: backpropagation multiplies the gradient by one Jacobian per "
+        "time step (for the vanilla RNN diag(1 − hₜ²)·W_hh), and when those factors stretch "
+        "vectors by more than 1 the product can grow exponentially with the number of steps. "
     )
     if cfg.clip == 0:
         msg += "Turn on gradient clipping (e.g. max norm 1) or lower the learning rate."

@@ -47,6 +47,28 @@ def test_gru_reset_gate_multiplies_the_recurrent_bias_too():
     assert float((rnn.unroll("gru", W_wrong, x).h - h_torch).detach().abs().max()) > 1e-3
 
 
+def test_cho_gru_is_a_different_function_except_where_the_reset_commutes():
+    """Cho et al. 2014: n = tanh(W_in x + b_in + W_hn (r * h) + b_hn); PyTorch: r * (W_hn h +
+    b_hn). With a diagonal W_hn and b_hn = 0 the two are the same; in general they are not."""
+    core, W = _module_and_weights("gru")
+    x = torch.randn(3, 6, 3, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    H = 5
+    general = rnn.unroll("gru", W, x, cho=True).h
+    assert float((general - core(x)[0]).detach().abs().max()) > 1e-3
+    Wd = {k: v.clone() for k, v in W.items()}
+    Wd["W_hh"][2 * H :] = torch.diag(torch.diagonal(W["W_hh"][2 * H :]))
+    Wd["b_hh"][2 * H :] = 0.0
+    torch.testing.assert_close(
+        rnn.unroll("gru", Wd, x, cho=True).h, rnn.unroll("gru", Wd, x).h, atol=1e-12, rtol=0
+    )
+    # the reset gate acts before the product: set r = 1 by hand and the two agree again
+    Wr = {k: v.clone() for k, v in W.items()}
+    Wr["b_ih"][:H] = 50.0  # sigma(50 + ...) = 1 to double precision
+    torch.testing.assert_close(
+        rnn.unroll("gru", Wr, x, cho=True).h, rnn.unroll("gru", Wr, x).h, atol=1e-12, rtol=0
+    )
+
+
 def test_rnn_bptt_by_hand_matches_autograd():
     core, W = _module_and_weights("rnn", D=2, H=4)
     x = torch.randn(6, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
@@ -92,10 +114,11 @@ def test_walkthrough_numbers_obey_the_equations(tiny_results, cell):
         assert s.c == pytest.approx(f * s.c_prev + i * g, abs=1e-12)
         assert s.h == pytest.approx(o * math.tanh(s.c), abs=1e-12)
     else:
-        r, z, n = (s.act[k] for k in "rzn")
+        r, u, n = (s.act[k] for k in "run")  # u: the update gate, PyTorch's z
         assert r == pytest.approx(sig(s.Wx["r"] + s.Wh["r"]))
+        assert u == pytest.approx(sig(s.Wx["u"] + s.Wh["u"]))
         assert n == pytest.approx(math.tanh(s.Wx["n"] + r * s.Wh["n"]), abs=1e-12)
-        assert s.h == pytest.approx((1 - z) * n + z * s.h_prev, abs=1e-12)
+        assert s.h == pytest.approx((1 - u) * n + u * s.h_prev, abs=1e-12)
     W_hy, b_y = res.state["W_hy"].astype(np.float64), res.state["b_y"].astype(np.float64)
     assert s.y_hat[0] == pytest.approx(float(W_hy[0] @ np.array(s.h_vec) + b_y[0]), abs=1e-9)
 
@@ -153,6 +176,53 @@ def test_input_gradient_norms_match_finite_differences(task):
             assert g[k] == pytest.approx(np.mean(vals), rel=1e-5, abs=1e-9)
         else:
             assert math.isnan(g[k])
+
+
+def test_gru_convention_gap_on_trained_weights(tiny_results):
+    assert rnn.gru_convention_gap(tiny_results["gru"][1]) > 1e-3  # not rounding
+    assert rnn.gru_convention_gap(tiny_results["lstm"][1]) == 0.0
+
+
+def test_initial_state_is_the_weights_training_starts_from():
+    cfg = RNNConfig(cell="gru", hidden=6)
+    state = rnn.initial_state(cfg)
+    model = rnn.init_model(cfg)
+    np.testing.assert_array_equal(state["W_hh"], model.core.weight_hh_l0.detach().numpy())
+    np.testing.assert_array_equal(state["W_hy"], model.head.weight.detach().numpy())
+    assert set(state) == {"W_ih", "W_hh", "b_ih", "b_hh", "W_hy", "b_y"}
+
+
+def test_at_the_page_defaults_the_lstm_keeps_more_gradient_at_long_range():
+    """The lesson of the gradient chart, measured at the defaults (the page's are RNNConfig's):
+    before training, an input 23 steps back gets far more gradient through the LSTM (forget
+    bias 1) than through the vanilla RNN (measured: about 1,300x); so does the GRU."""
+    cfg = RNNConfig()
+    g = {c: rnn.input_gradient_norms(replace(cfg, cell=c), rnn.initial_state(replace(cfg, cell=c))) for c in rnn.CELLS}  # fmt: skip
+    k = cfg.seq_len - 1
+    assert g["lstm"][k] > 100 * g["rnn"][k], (g["lstm"][k], g["rnn"][k])
+    assert g["gru"][k] > g["rnn"][k]
+    # and the vanilla RNN's gradient vanishes with k: a thousand times smaller 20 steps back
+    assert g["rnn"][k] < 1e-3 * g["rnn"][:3].max()
+
+
+def test_gradient_comparison_before_and_after_training(tiny_results):
+    results = [tiny_results[c][1] for c in rnn.CELLS]
+    cmp = rnn.gradient_comparison(results)
+    T = results[0].config.seq_len
+    assert set(cmp.initial) == set(cmp.trained) == set(rnn.CELLS)
+    assert cmp.k_long == T - 1
+    assert cmp.ratio_initial == pytest.approx(
+        cmp.initial["lstm"][T - 1] / cmp.initial["rnn"][T - 1]
+    )
+    assert cmp.ratio_trained == pytest.approx(
+        cmp.trained["lstm"][T - 1] / cmp.trained["rnn"][T - 1]
+    )
+    lstm = tiny_results["lstm"][1]
+    f = rnn.unroll("lstm", rnn._weights64(lstm), torch.from_numpy(lstm.example_x).double())
+    assert 0 < cmp.forget_mean < 1
+    assert cmp.forget_mean == pytest.approx(float(f.gates["f"].mean()), rel=1e-12)
+    one = rnn.gradient_comparison(results[2:])  # the GRU alone: no LSTM/RNN ratio after training
+    assert one.ratio_trained is None and one.forget_mean is None and one.ratio_initial > 0
 
 
 def test_exploding_gradients_are_reported_and_clipping_tames_them():
