@@ -137,6 +137,8 @@ def dense(h: torch.Tensor, W: torch.Tensor, b: torch.Tensor, out: torch.Tensor |
     """The pre-activation a = h W + b: h (…, B, n_in), W (…, n_in, n_out), b (…, n_out)."""
     if h.dim() == 2 and W.dim() == 2:
         return torch.addmm(b, h, W, out=out) if out is not None else torch.addmm(b, h, W)
+    if h.dim() == 3 and W.dim() == 3 and b.dim() == 3:  # M models at once, one fused op
+        return torch.baddbmm(b, h, W) if out is None else torch.baddbmm(b, h, W, out=out)
     a = torch.matmul(h, W).add_(b)
     return a if out is None else out.copy_(a)
 
@@ -151,6 +153,9 @@ def dense_backward(
     ``dh``, ∂L/∂h = δ Wᵀ for the layer below. Returns (∂L/∂W, ∂L/∂b, ∂L/∂h or None)."""
     if h.dim() == 2 and d.dim() == 2:
         gW = torch.mm(h.T, d) if gW is None else torch.mm(h.T, d, out=gW)
+    elif h.dim() == 3 and d.dim() == 3:
+        hT = h.transpose(1, 2)
+        gW = torch.bmm(hT, d) if gW is None else torch.bmm(hT, d, out=gW)
     else:
         dW = torch.matmul(h.transpose(-1, -2), d)
         gW = dW if gW is None else gW.copy_(dW.view_as(gW))

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from dl_core import data2d, optim
+from dl_core import data2d, engine, optim
 from dl_core.training import check_choice, check_range, generator, one_thread, timer
 
 DTYPE = torch.float64  # the models are tiny: float64 costs no time and matches torch exactly
@@ -311,11 +311,9 @@ def init_theta(d: int, H: int, seed: int) -> torch.Tensor:
     parts = []
     for name, shape in layout(d, H):
         if name[0] == "W":
-            parts.append(
-                torch.randn(shape, generator=g, dtype=DTYPE).ravel() * math.sqrt(2 / sum(shape))
-            )
+            parts.append(engine.xavier_normal(*shape, g, DTYPE).ravel())
         else:
-            parts.append(torch.zeros(math.prod(shape), dtype=DTYPE))
+            parts.append(engine.zeros(math.prod(shape), DTYPE))
     return torch.cat(parts)
 
 
@@ -332,11 +330,11 @@ def forward(theta: torch.Tensor, X: torch.Tensor, d: int, H: int, masks=None, v=
     ``masks``: (r₁, r₂), each (M, N, H), already divided by (1 − p); None in evaluation.
     ``v``: θ's layer views, when the caller keeps them."""
     v = views(theta, d, H) if v is None else v
-    h1 = _tanh(torch.matmul(X, v["W1"]) + v["b1"])  # (M, N, H)
+    h1 = _tanh(engine.dense(X, v["W1"], v["b1"]))  # (M, N, H): the engine's dense layer
     d1 = h1 if masks is None else h1 * masks[0]
-    h2 = _tanh(torch.baddbmm(v["b2"], d1, v["W2"]))  # (M, N, H)
+    h2 = _tanh(engine.dense(d1, v["W2"], v["b2"]))  # (M, N, H)
     d2 = h2 if masks is None else h2 * masks[1]
-    out = torch.baddbmm(v["b3"], d2, v["W3"])  # (M, N, 1)
+    out = engine.dense(d2, v["W3"], v["b3"])  # (M, N, 1)
     return out, (v, h1, d1, h2, d2)
 
 
@@ -364,20 +362,16 @@ class _Batch:
         out, (_, h1, d1, h2, d2) = forward(self.theta, X, self.d, self.H, masks, v)
         N = X.shape[0]
         dout = (out - y) * (2.0 / N) if task == "regression" else (torch.sigmoid(out) - y) / N
-        torch.bmm(d2.transpose(1, 2), dout, out=gv["W3"])
-        torch.sum(dout, 1, keepdim=True, out=gv["b3"])
-        da2 = torch.bmm(dout, v["W3"].transpose(1, 2))  # (M, N, H): ∂L/∂d₂
+        # the engine's dense backward: ∂L/∂W = hᵀ δ, ∂L/∂b = Σ δ (into grad), ∂L/∂h = δ Wᵀ
+        da2 = engine.dense_backward(dout, d2, v["W3"], gv["W3"], gv["b3"])[2]  # ∂L/∂d₂
         if masks is not None:
             da2 = da2 * masks[1]
-        da2 = da2 * (1 - h2 * h2)  # through tanh: ∂L/∂a₂
-        torch.bmm(d1.transpose(1, 2), da2, out=gv["W2"])
-        torch.sum(da2, 1, keepdim=True, out=gv["b2"])
-        da1 = torch.bmm(da2, v["W2"].transpose(1, 2))
+        da2 = engine.delta("tanh", da2, h2)  # through tanh: ∂L/∂a₂ = ∂L/∂h₂ (1 − h₂²)
+        da1 = engine.dense_backward(da2, d1, v["W2"], gv["W2"], gv["b2"])[2]
         if masks is not None:
             da1 = da1 * masks[0]
-        da1 = da1 * (1 - h1 * h1)
-        gv["W1"].copy_(torch.matmul(X.T, da1))
-        torch.sum(da1, 1, keepdim=True, out=gv["b1"])
+        da1 = engine.delta("tanh", da1, h1)
+        engine.dense_backward(da1, X, v["W1"], gv["W1"], gv["b1"], dh=False)
         return data_loss(task, out, y)
 
 
@@ -901,9 +895,7 @@ def bn_init(cfg: BNConfig) -> torch.Tensor:
     g, parts = generator(cfg.seed), []
     for name, shape in bn_layout(cfg):
         if name.startswith("W"):
-            parts.append(
-                torch.randn(shape, generator=g, dtype=DTYPE).ravel() * math.sqrt(2 / sum(shape))
-            )
+            parts.append(engine.xavier_normal(*shape, g, DTYPE).ravel())
         else:
             parts.append(
                 torch.full((math.prod(shape),), float(name.startswith("gamma")), dtype=DTYPE)
@@ -929,7 +921,7 @@ def bn_forward(cfg: BNConfig, theta, X, use_bn: torch.Tensor, running=None, upda
     act = torch.sigmoid if cfg.activation == "sigmoid" else torch.tanh
     on = use_bn.to(DTYPE)[:, None, None]  # (M, 1, 1)
     for li in range(1, cfg.depth + 1):
-        a = torch.matmul(h, v[f"W{li}"]) + v[f"b{li}"]  # (M, N, H)
+        a = engine.dense(h, v[f"W{li}"], v[f"b{li}"])  # (M, N, H)
         gamma, beta = v[f"gamma{li}"], v[f"beta{li}"]
         if running is not None and not update:
             y = batch_norm_eval(a, gamma, beta, *running[li - 1])
@@ -941,7 +933,7 @@ def bn_forward(cfg: BNConfig, theta, X, use_bn: torch.Tensor, running=None, upda
                 )
                 running[li - 1] = new
         h = act(on * y + (1 - on) * a)
-    return torch.matmul(h, v["W_out"]) + v["b_out"]
+    return engine.dense(h, v["W_out"], v["b_out"])
 
 
 def _bce(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
