@@ -16,6 +16,7 @@ from dl_core import export
 
 EXPANDER = "Take it home: this experiment as a PyTorch script"
 NEEDS_DIGITS = ("cnn", "autoencoder")  # scripts that read data/digits.csv.gz
+LIVE = ("playground", "gan")  # pages that train while the learner plays: compare at a step
 
 
 def _query() -> dict[str, str]:
@@ -34,9 +35,10 @@ def how_to_run(page: str) -> str:
         if page in NEEDS_DIGITS
         else "anywhere"
     )
+    same = "this page's after as many steps (`--steps N`)" if page in LIVE else "this page's"
     return (
         f"Needs only `torch` and `numpy`: run `python {name}` {where}. It prints its "
-        "progress and, last, the final numbers as one JSON line, the same as this page's."
+        f"progress and, last, its final numbers as one line of JSON: the same as {same}."
     )
 
 

@@ -400,6 +400,46 @@ def gan_context(v: Values) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------- regularisation
+def regularisation_specs() -> list[Param]:
+    from dl_core import regularisation as R
+
+    lr = tuple(log_options(-4, 1))
+    return [
+        Select("data", "curve", options=R.DATASETS),
+        Slider("n", 20, lo=8, hi=R.MAX_N),
+        Slider("noise", 0.3, lo=0.0, hi=R.MAX_NOISE, step=0.05),
+        Slider("width", 32, lo=1, hi=R.MAX_WIDTH),
+        Select("pen", "none", options=R.PENALTIES),
+        LogSlider("alpha", 1e-3, options=tuple(log_options(-5, 0))),
+        Slider("p", 0.0, lo=0.0, hi=R.MAX_P, step=0.05),
+        Select("opt", "adam", options=R.OPTIMIZERS),
+        LogSlider("lr", 0.02, options=lr),
+        Slider("steps", 1000, lo=50, hi=R.MAX_STEPS, step=50),
+        Slider("seed", 0, lo=0, hi=99),
+        # the batch-norm and standardising experiments: not in the script (its header says)
+        Slider("bn_depth", 6, lo=1, hi=R.MAX_DEPTH, used=False),
+        Select("bn_act", "sigmoid", options=R.BN_ACTIVATIONS, used=False),
+        LogSlider("bn_lr", 1.0, options=lr, used=False),
+        Slider("bn_batch", 32, lo=2, hi=128, used=False),
+        LogSlider("sc_scale", 10.0, options=tuple(log_options(0, 2)), used=False),
+        Slider("sc_corr", 0.0, lo=-0.9, hi=0.9, step=0.1, used=False),
+        Slider("sc_c", 1.0, lo=0.1, hi=2.2, step=0.1, used=False),
+        Slider("sc_steps", 100, lo=1, hi=R.MAX_SCALE_STEPS, used=False),
+    ]
+
+
+def regularisation_context(v: Values) -> dict[str, Any]:
+    from dl_core import regularisation as R
+
+    return {
+        **v,
+        "opt_label": Code({"adam": "Adam", "sgd": "gradient descent"}[v["opt"]]),
+        "pen_label": Code(R.PENALTY_LABELS[v["pen"]].lower()),
+        "decay_optimizer": Code("AdamW" if v["opt"] == "adam" else "SGD"),
+    }
+
+
 SPECS: dict[str, Callable[[], list[Param]]] = {
     "gradient_descent": gradient_descent_specs,
     "regression": regression_specs,
@@ -409,6 +449,7 @@ SPECS: dict[str, Callable[[], list[Param]]] = {
     "rnn": rnn_specs,
     "autoencoder": autoencoder_specs,
     "gan": gan_specs,
+    "regularisation": regularisation_specs,
 }
 CONTEXT: dict[str, Callable[[Values], dict[str, Any]]] = {
     "gradient_descent": gradient_descent_context,
@@ -419,4 +460,5 @@ CONTEXT: dict[str, Callable[[Values], dict[str, Any]]] = {
     "rnn": rnn_context,
     "autoencoder": dict,
     "gan": gan_context,
+    "regularisation": regularisation_context,
 }
