@@ -42,6 +42,7 @@ BRANCHES: dict[str, list[dict[str, str]]] = {
     "cnn": [{}, {"ds": "mnist"}],
 }
 
+
 # Settings a page draws only when optional data is present (MNIST: data/README.md).
 def optional(page: str) -> set[str]:
     from dl_core import mnist
