@@ -267,6 +267,9 @@ def cnn_context(v: Values) -> dict[str, Any]:
         "k": cfg.kernel,
         "bs": cfg.batch_size,
         "epochs": cfg.epochs,
+        "ds": Code("mnist" if cfg.dataset == "mnist" else "digits"),
+        "size": cnn.image_size(cfg.dataset),
+        "ds_label": Code("MNIST" if cfg.dataset == "mnist" else "the bundled 8x8 digits"),
         "describe": Code(
             textwrap.fill(
                 cnn.describe(cfg).replace("×", "x").replace("→", "->"),
