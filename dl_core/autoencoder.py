@@ -4,13 +4,17 @@ Symbols follow the page. An image ``x`` (64 pixels in [0, 1]) is encoded to a
 code ``z`` (``latent`` numbers) and decoded back to ``x_hat``:
 
     encoder   h = relu(W1 x + b1),     z = W2 h + b2         (AE)
-                                        mu, logvar = W2 h + b2 (VAE, 2 L outputs)
+                                        mu, logvar = W2 h + b2 (VAE, 2 d_z outputs)
     decoder   h' = relu(W3 z + b3),    x_hat = sigmoid(W4 h' + b4)
 
 The linear autoencoder drops the ReLUs and the sigmoid (z = W_e x + b_e,
 x_hat = W_d z + b_d) and is compared with PCA. The VAE samples
 z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I), and minimises
-the negative ELBO  recon + beta * KL(N(mu, sigma^2) || N(0, I)).
+the negative ELBO  recon + beta * KL(N(mu, sigma^2) || N(0, I))  (Kingma & Welling 2014;
+beta != 1 is the beta-VAE of Higgins et al. 2017). The reconstruction term is the Bernoulli
+negative log-likelihood, i.e. binary cross-entropy, on grey-level pixels in [0, 1]: a common
+simplification, not a normalised likelihood of grey images (``bce_floor``: even x_hat = x
+scores the pixels' entropy).
 
 The forward passes, losses and the closed-form KL are written with tensor ops
 (``encode``, ``decode_logits``, ``bce_with_logits``, ``kl_normal``) and tested
@@ -65,7 +69,7 @@ ProgressFn = Callable[[int, np.ndarray, np.ndarray], None]  # (step, recon so fa
 @dataclass(frozen=True)
 class AEConfig:
     kind: str = "ae"  # "ae" (MLP autoencoder), "vae" (variational) or "linear" (no nonlinearity)
-    latent: int = 2  # L: size of the code z
+    latent: int = 2  # d_z: the latent dimension, the size of the code z
     hidden: int = 64  # width of the hidden layer of encoder and decoder (not used by "linear")
     beta: float = 1.0  # VAE only: weight of the KL term (beta-VAE; beta = 1 is the ELBO)
     noise: float = 0.0  # std of Gaussian noise added to the inputs while training (denoising AE)
@@ -104,8 +108,8 @@ class AEResult:
     eval_steps: np.ndarray  # (E,) steps at which the test set was evaluated
     test_mse: np.ndarray  # (E,) test-set mean squared error per pixel at those steps
     weights: dict[str, np.ndarray]  # the trained parameters, float32, read-only (see PARAM_NAMES)
-    z_test: np.ndarray  # (N_test, L) codes of the test images (VAE: the posterior means mu)
-    logvar_test: np.ndarray  # (N_test, L) VAE posterior log-variances (zeros otherwise)
+    z_test: np.ndarray  # (N_test, d_z) codes of the test images (VAE: the posterior means mu)
+    logvar_test: np.ndarray  # (N_test, d_z) VAE posterior log-variances (zeros otherwise)
     x_test: np.ndarray  # (N_test, 64) test images
     y_test: np.ndarray  # (N_test,) their digit classes
     x_hat_test: np.ndarray  # (N_test, 64) reconstructions (VAE: decoded from mu)
@@ -130,11 +134,11 @@ PARAM_NAMES = {
 
 def _layer_shapes(cfg: AEConfig) -> list[tuple[str, int, int]]:
     """(name, fan_out, fan_in) of each weight matrix; the bias of W_k is b_k."""
-    H, L = cfg.hidden, cfg.latent
+    H, dz = cfg.hidden, cfg.latent
     if cfg.kind == "linear":
-        return [("e", L, PIXELS), ("d", PIXELS, L)]
-    out2 = 2 * L if cfg.kind == "vae" else L  # the VAE encoder outputs [mu, logvar]
-    return [("1", H, PIXELS), ("2", out2, H), ("3", H, L), ("4", PIXELS, H)]
+        return [("e", dz, PIXELS), ("d", PIXELS, dz)]
+    out2 = 2 * dz if cfg.kind == "vae" else dz  # the VAE encoder outputs [mu, logvar]
+    return [("1", H, PIXELS), ("2", out2, H), ("3", H, dz), ("4", PIXELS, H)]
 
 
 def init_params(cfg: AEConfig, g: torch.Generator) -> dict[str, torch.Tensor]:
@@ -148,20 +152,20 @@ def init_params(cfg: AEConfig, g: torch.Generator) -> dict[str, torch.Tensor]:
 
 
 def encode(p: dict, x: torch.Tensor, kind: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """x (B, 64) -> (z or mu (B, L), logvar (B, L)); logvar is zeros except for the VAE."""
+    """x (B, 64) -> (z or mu (B, d_z), logvar (B, d_z)); logvar is zeros except for the VAE."""
     if kind == "linear":
-        z = x @ p["We"].T + p["be"]  # (B, L)
+        z = x @ p["We"].T + p["be"]  # (B, d_z)
         return z, torch.zeros_like(z)
     h = torch.relu(x @ p["W1"].T + p["b1"])  # (B, H)
-    out = h @ p["W2"].T + p["b2"]  # (B, L) or (B, 2L)
+    out = h @ p["W2"].T + p["b2"]  # (B, d_z) or (B, 2 d_z)
     if kind == "vae":
-        mu, logvar = out.chunk(2, dim=1)  # (B, L) each
+        mu, logvar = out.chunk(2, dim=1)  # (B, d_z) each
         return mu, logvar
     return out, torch.zeros_like(out)
 
 
 def decode_logits(p: dict, z: torch.Tensor, kind: str) -> torch.Tensor:
-    """z (B, L) -> pre-sigmoid outputs (B, 64). The linear AE's output is x_hat itself."""
+    """z (B, d_z) -> pre-sigmoid outputs (B, 64). The linear AE's output is x_hat itself."""
     if kind == "linear":
         return z @ p["Wd"].T + p["bd"]  # (B, 64)
     h = torch.relu(z @ p["W3"].T + p["b3"])  # (B, H)
@@ -204,6 +208,18 @@ def bce_with_logits(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return logits.clamp(min=0) - x * logits + torch.log1p(torch.exp(-logits.abs()))
 
 
+def bce_floor(x: torch.Tensor) -> torch.Tensor:
+    """The least binary cross-entropy any reconstruction can score on images x (B, 64): at
+    x_hat = x it is the entropy -[x log x + (1 - x) log(1 - x)] summed over the pixels
+    (0 log 0 = 0), above 0 for every grey pixel. (B,) nats."""
+    return -(torch.special.xlogy(x, x) + torch.special.xlogy(1 - x, 1 - x)).sum(-1)
+
+
+def recon_floor(res: AEResult) -> float:
+    """``bce_floor`` averaged over the test images: nats per image no VAE can beat."""
+    return float(bce_floor(torch.from_numpy(res.x_test.astype(np.float64))).mean())
+
+
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     """z = mu + sigma * eps, sigma = exp(logvar / 2): the randomness sits in eps, so the
     gradient flows to mu and logvar."""
@@ -220,9 +236,9 @@ def kl_monte_carlo(
     mu: torch.Tensor, logvar: torch.Tensor, n: int, g: torch.Generator
 ) -> torch.Tensor:
     """Monte Carlo estimate of the summed KL, E_q[log q(z) - log p(z)], from n samples;
-    mu, logvar (L,) -> scalar."""
-    eps = torch.randn(n, mu.shape[-1], generator=g, dtype=mu.dtype)  # (n, L)
-    z = reparameterize(mu, logvar, eps)  # (n, L)
+    mu, logvar (d_z,) -> scalar."""
+    eps = torch.randn(n, mu.shape[-1], generator=g, dtype=mu.dtype)  # (n, d_z)
+    z = reparameterize(mu, logvar, eps)  # (n, d_z)
     log_q = (-0.5 * (eps**2 + logvar + math.log(2 * math.pi))).sum(-1)  # (n,)
     log_p = (-0.5 * (z**2 + math.log(2 * math.pi))).sum(-1)  # (n,)
     return (log_q - log_p).mean()
@@ -235,7 +251,7 @@ def losses(
 
     AE / linear: recon = mean squared error per pixel, kl = 0.
     VAE: recon = sum over the 64 pixels of the Bernoulli negative log-likelihood (nats per
-    image), kl = summed closed-form KL; z is sampled with ``eps`` (B, L)."""
+    image), kl = summed closed-form KL; z is sampled with ``eps`` (B, d_z)."""
     mu, logvar = encode(p, x_in, cfg.kind)
     if cfg.kind != "vae":
         x_hat = output(decode_logits(p, mu, cfg.kind), cfg.kind)
@@ -373,13 +389,13 @@ def tensors(res: AEResult) -> dict[str, torch.Tensor]:
 
 
 def decode(res: AEResult, z: np.ndarray) -> np.ndarray:
-    """Decode codes z (..., L) to images (..., 8, 8) with the trained decoder. Pure: no
+    """Decode codes z (..., d_z) to images (..., 8, 8) with the trained decoder. Pure: no
     training, no change to ``res``."""
     kind = res.config.kind
     z = np.asarray(z, dtype=np.float32)
     lead = z.shape[:-1]
     with torch.no_grad():
-        zt = torch.from_numpy(z.reshape(-1, res.config.latent).copy())  # (B, L)
+        zt = torch.from_numpy(z.reshape(-1, res.config.latent).copy())  # (B, d_z)
         x = output(decode_logits(tensors(res), zt, kind), kind)  # (B, 64)
     return x.numpy().reshape(*lead, 8, 8)
 
@@ -403,7 +419,7 @@ def latent_range(res: AEResult, dims: tuple[int, int] = (0, 1)) -> tuple[tuple[f
 
 def base_code(res: AEResult) -> np.ndarray:
     """The code used for latent dimensions the page does not move: 0 for the VAE (the
-    prior's mean), the mean test code otherwise. Shape (L,)."""
+    prior's mean), the mean test code otherwise. Shape (d_z,)."""
     if res.config.kind == "vae":
         return np.zeros(res.config.latent, dtype=np.float32)
     return res.z_test.mean(0).astype(np.float32)
@@ -415,7 +431,7 @@ def latent_grid(res: AEResult, n: int = 10) -> tuple[np.ndarray, np.ndarray, np.
     n = int(min(max(n, 2), MAX_GRID))
     (a, b), (c, d) = latent_range(res)
     z1, z2 = np.linspace(a, b, n), np.linspace(d, c, n)  # top row = largest z2
-    Z = np.tile(base_code(res), (n, n, 1))  # (n, n, L)
+    Z = np.tile(base_code(res), (n, n, 1))  # (n, n, d_z)
     Z[..., 0] = z1[None, :]
     if res.config.latent > 1:
         Z[..., 1] = z2[:, None]
@@ -426,7 +442,7 @@ def interpolate(res: AEResult, i: int, j: int, n: int = 8) -> tuple[np.ndarray, 
     """t (n,) and the images decoded from z = (1 - t) z_i + t z_j, (n, 8, 8)."""
     n = int(min(max(n, 2), MAX_INTERP))
     t = np.linspace(0, 1, n)
-    Z = (1 - t)[:, None] * res.z_test[i] + t[:, None] * res.z_test[j]  # (n, L)
+    Z = (1 - t)[:, None] * res.z_test[i] + t[:, None] * res.z_test[j]  # (n, d_z)
     return t, decode(res, Z)
 
 
@@ -447,12 +463,34 @@ def noisy_test(res: AEResult, noise: float, n: int, seed: int = 0) -> np.ndarray
 
 
 @dataclass(frozen=True)
+class Denoising:
+    """The first n test digits with noise, through a plain AE and a denoising AE."""
+
+    images: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # clean, noisy, plain, dae
+    noisy: float  # MSE per pixel of the noisy input to the clean digits
+    plain: float  # ... of the plain AE's output
+    dae: float  # ... of the denoising AE's output
+
+
+def denoising_errors(plain: AEResult, dae: AEResult, noise: float, n: int, seed: int = 0) -> Denoising:  # fmt: skip
+    """Corrupt the first n test digits with ``noise`` and reconstruct them with both models."""
+    clean = plain.x_test[:n]
+    noisy = noisy_test(plain, noise, n, seed=seed)
+    out_plain, out_dae = reconstruct(plain, noisy), reconstruct(dae, noisy)
+
+    def mse(a: np.ndarray) -> float:
+        return float(np.mean((a.astype(np.float64) - clean) ** 2))
+
+    return Denoising((clean, noisy, out_plain, out_dae), mse(noisy), mse(out_plain), mse(out_dae))
+
+
+@dataclass(frozen=True)
 class AESample:
     """One test image through the autoencoder, named as on the page."""
 
     i: int
     x: np.ndarray  # (64,)
-    z: np.ndarray  # (L,)
+    z: np.ndarray  # (d_z,)
     x_hat: np.ndarray  # (64,)
     sq_err: float  # sum over pixels of (x_hat - x)^2
     mse: float  # sq_err / 64
@@ -471,14 +509,14 @@ class VAESample:
 
     i: int
     x: np.ndarray  # (64,)
-    mu: np.ndarray  # (L,)
-    logvar: np.ndarray  # (L,)
-    sigma: np.ndarray  # (L,) exp(logvar / 2)
-    eps: np.ndarray  # (L,) the standard-normal draw
-    z: np.ndarray  # (L,) mu + sigma * eps
+    mu: np.ndarray  # (d_z,)
+    logvar: np.ndarray  # (d_z,)
+    sigma: np.ndarray  # (d_z,) exp(logvar / 2)
+    eps: np.ndarray  # (d_z,) the standard-normal draw
+    z: np.ndarray  # (d_z,) mu + sigma * eps
     x_hat: np.ndarray  # (64,) decoded from this z
     recon: float  # -log p(x | z): summed Bernoulli negative log-likelihood, nats
-    kl_terms: np.ndarray  # (L,) 1/2 (sigma^2 + mu^2 - 1 - log sigma^2) per dimension
+    kl_terms: np.ndarray  # (d_z,) 1/2 (sigma^2 + mu^2 - 1 - log sigma^2) per dimension
     kl: float  # their sum
     beta: float
     loss: float  # recon + beta * kl (the negative ELBO estimate for this draw when beta = 1)
@@ -491,7 +529,7 @@ def vae_sample(res: AEResult, i: int, seed: int = 0) -> VAESample:
     with torch.no_grad():
         p = {k: v.double() for k, v in tensors(res).items()}
         x = torch.from_numpy(res.x_test[i : i + 1].astype(np.float64))  # (1, 64)
-        mu, logvar = encode(p, x, "vae")  # (1, L)
+        mu, logvar = encode(p, x, "vae")  # (1, d_z)
         eps = torch.randn(mu.shape, generator=generator(seed), dtype=torch.float64)
         z = reparameterize(mu, logvar, eps)
         logits = decode_logits(p, z, "vae")  # (1, 64)

@@ -7,17 +7,27 @@ import numpy as np
 import streamlit as st
 
 from dl_core import autoencoder as ae
+from dl_core import notation
 from dl_core.autoencoder import AEConfig, AEResult
 from dl_core.training import ResultCache
-from ui import fast, params
+from ui import fast, lesson, params
 from ui.live import train_live
 from viz import autoencoder as va
+from viz.latex import plain
 
 LR_OPTIONS = params.log_options(-4, 0)  # 1e-4 .. 1
 UI_MAX_STEPS = 2000
 DENOISE_LATENT = 16  # a roomy code: a plain AE can copy the noise, a denoising AE must not
 SHOW = 10  # digits per row of reconstructions
 LIVE_AFTER_S = 1.0  # a shorter run draws no live curve: each frame costs 10-20 ms of its CPU
+PRESETS = {  # button: (settings, what to look for)
+    "β = 0: no price on the code": (dict(beta=0.0, latent=2), "No KL price: σ shrinks to almost 0 and the codes spread far beyond the prior; the VAE becomes a plain AE with a little noise."),
+    "β = 5: posterior collapse": (dict(beta=5.0, latent=2), "Information is too expensive: μ ≈ 0, σ ≈ 1, KL ≈ 0; every digit decodes to the same blur."),
+    "8-D code instead of 2-D": (dict(latent=8, beta=1.0), "Eight numbers per digit: the AE's test MSE falls by more than half, the VAE's by about a quarter (the planes show z₁, z₂)."),
+    "Back to 2-D, β = 1": (dict(latent=2, beta=1.0), "The default ELBO with a 2-D code."),
+}  # fmt: skip
+TABS = ["The latent space", "Reconstructions", "Generate: walk the latent plane",
+        "VAE: the loss terms", "Under the hood"]  # fmt: skip
 
 
 @st.cache_resource
@@ -46,31 +56,16 @@ def clamped_slider(label: str, key: str, lo: float, hi: float, default: float) -
     return st.slider(label, float(lo), float(hi), step=(hi - lo) / 200, key=key, format="%.2f")
 
 
-st.title("Autoencoders & variational autoencoders")
-st.markdown(
-    "An **autoencoder** squeezes each 8×8 digit (64 numbers) through a bottleneck of just "
-    "$L$ numbers, the **code** $z$, and learns to rebuild the image from it. With $L = 2$ the "
-    "codes are points in a plane you can look at, and every point of the plane decodes to an "
-    "image. A **variational** autoencoder makes that plane a well-behaved *probability* space, "
-    "so you can sample new digits from it."
-)
-st.latex(va.AE_FORMULA)
-st.latex(va.AE_LOSS)
-st.caption(
-    "x: the 64 pixel values in [0, 1]; h, h′: hidden layers; W, b: weights and biases; "
-    "relu(u) = max(u, 0); σ: the sigmoid, which keeps x̂ in [0, 1]; z: the code (L numbers); "
-    "φ, θ: encoder and decoder parameters; N: number of training images."
-)
-
-# ---------------------------------------------------------------- controls
+lesson.header(va.TITLE, va.IDEA, va.HEADER, va.header_symbols())
 with st.sidebar:
     st.header("Settings")
-    latent = params.slider("Latent size L", "latent", 1, 16, 2)
-    hidden = params.slider("Hidden width", "hidden", 16, 256, 64, 16)
+    latent = params.slider("Latent size $d_z$", "latent", 1, 16, 2)
     beta = params.slider("VAE β (weight of the KL)", "beta", 0.0, 10.0, 1.0, 0.25)
+    hidden = params.slider("Hidden width", "hidden", 16, 256, 64, 16)
     steps = params.slider("Adam steps", "steps", 50, UI_MAX_STEPS, 600, 50)
     lr = params.log_slider("Learning rate η", "lr", LR_OPTIONS, 0.005)
     seed = params.slider("Seed", "seed", 0, 99, 0)
+lesson.try_this(PRESETS)
 
 common = dict(latent=latent, hidden=hidden, steps=steps, lr=lr, seed=seed)
 with st.container():  # training's progress bars live here: later elements keep their place
@@ -83,9 +78,14 @@ for r in (res_ae, res_vae):
             "loss became infinite or NaN (a learning rate too large for Adam here). Lower η.",
             icon=":material/warning:",
         )
-
-# ---------------------------------------------------------------- the autoencoder
-st.header("1 · The autoencoder and its latent plane")
+chart, numbers = st.columns([4, 1], vertical_alignment="center")
+planes = ("ae.planes", res_ae.config, res_vae.config)
+chart.plotly_chart(fast.figure(planes, lambda: va.latent_planes(res_ae, res_vae)), key="planes")
+numbers.metric("AE test MSE per pixel", plain(res_ae.final_mse, 3))
+numbers.metric("VAE test MSE per pixel", plain(res_vae.final_mse, 3))
+numbers.metric("VAE's KL, nats per image", plain(float(res_vae.kl[-1]), 3) if len(res_vae.kl) else "–")  # fmt: skip
+st.caption(va.PLANES_CAPTION)
+tabs = lesson.tabs(TABS)
 
 
 @fast.section  # the test digit reruns only this section
@@ -100,9 +100,6 @@ def one_digit(res_ae: AEResult, res_vae: AEResult) -> None:
     img_col.plotly_chart(
         fast.figure(key, lambda: va.digit_and_reconstructions(res_ae, res_vae, i)), key="mine"
     )
-
-
-one_digit(res_ae, res_vae)
 
 
 @fast.section  # moving z reruns only this walk: decoding a point is one small forward pass
@@ -130,36 +127,6 @@ def walk(res_ae: AEResult, res_vae: AEResult, latent: int) -> None:
         st.plotly_chart(marked, key="scatter", on_select=decode_from_click, selection_mode="points")
 
 
-walk(res_ae, res_vae, latent)
-
-picks = [int(np.nonzero(res_ae.y_test == k)[0][0]) for k in range(10)]  # one test image per class
-recons = fast.figure(
-    ("ae.recons", res_ae.config, res_vae.config), lambda: va.reconstructions(res_ae, res_vae, picks)
-)
-st.plotly_chart(recons, key="recons")
-c1, c2, c3 = st.columns(3)
-c1.metric("AE test MSE per pixel", f"{res_ae.final_mse:.4f}")
-c2.metric("VAE test MSE per pixel", f"{res_vae.final_mse:.4f}")
-c3.metric("Training time (AE + VAE)", f"{res_ae.seconds + res_vae.seconds:.2f} s",
-          help=f"device: {res_ae.device}")  # fmt: skip
-for col, r in zip(st.columns(2), (res_ae, res_vae), strict=True):
-    grid = fast.figure(("ae.grid", r.config), lambda r=r: va.decoded_grid(r, 10))
-    col.plotly_chart(grid, key=f"grid-{r.config.kind}")
-
-# ---------------------------------------------------------------- VAE
-st.header("2 · The variational autoencoder")
-st.markdown(
-    "The VAE's encoder outputs a whole Gaussian $q_\\phi(z\\mid x) = \\mathcal N(\\mu, "
-    "\\operatorname{diag}\\sigma^2)$ per image. A sample $z$ is written as $\\mu + \\sigma "
-    "\\odot \\varepsilon$ with fixed noise $\\varepsilon$, so gradients flow to $\\mu$ and "
-    "$\\sigma$ (the **reparameterisation trick**). The loss, the negative **ELBO**, rewards "
-    "good reconstructions and charges, in nats, for every code that strays from the prior "
-    "$\\mathcal N(0, I)$; $\\beta$ sets that price."
-)
-st.latex(va.VAE_FORMULA)
-st.latex(va.ELBO)
-
-
 @fast.section  # the digit and the draw of ε rerun only these numbers
 def vae_numbers(res_vae: AEResult) -> None:
     a, b = st.columns(2)
@@ -172,26 +139,6 @@ def vae_numbers(res_vae: AEResult) -> None:
         st.latex(line)
 
 
-vae_numbers(res_vae)
-st.plotly_chart(
-    fast.figure(("ae.curves", res_vae.config), lambda: va.training_curves(res_vae, "VAE training")),
-    key="vae-curves",
-)
-s1, s2 = st.columns(2)
-s1.plotly_chart(fast.figure(("ae.side", res_ae.config), lambda: va.latent_scatter(
-    res_ae, "AE: codes z (no prior, any scale)", clickable=False)), key="side-ae")  # fmt: skip
-s2.plotly_chart(fast.figure(("ae.side", res_vae.config), lambda: va.latent_scatter(
-    res_vae, "VAE: means μ, 2σ ellipses and the prior", ellipses=60, clickable=False)),
-    key="side-vae")  # fmt: skip
-st.caption(
-    "The AE may put its codes anywhere and leave holes between classes. The KL term pulls "
-    "the VAE's posteriors towards the dashed prior circle and keeps each one wide, so the "
-    "plane is covered and nearby points decode to similar digits. β = 0 removes that pull; "
-    "a large β pulls every posterior onto the prior, and the codes stop carrying information."
-)
-st.subheader("Interpolation between two digits")
-
-
 @fast.section  # the two digits rerun only this path
 def interpolation(res_ae: AEResult, res_vae: AEResult, start: int, end: int) -> None:
     p1, p2 = st.columns(2)
@@ -202,74 +149,80 @@ def interpolation(res_ae: AEResult, res_vae: AEResult, start: int, end: int) -> 
     st.plotly_chart(path, key="interp")
 
 
-interpolation(res_ae, res_vae, picks[2], picks[4])
-
-# ---------------------------------------------------------------- linear AE = PCA
-st.header("3 · A linear autoencoder finds PCA's subspace")
-st.latex(va.LINEAR_FORMULA)
-with st.container():
-    res_lin = trained(AEConfig("linear", latent=latent, steps=400, lr=0.03, seed=seed))
-cmp = ae.compare_with_pca(res_lin)
-st.markdown(
-    "Without nonlinearities and with a squared error, the best $L$-dimensional code is "
-    "the projection onto the top $L$ principal components $v_i$ (eigenvectors of the "
-    "covariance, from an SVD). A linear AE trained by Adam lands on the same plane, in a "
-    "different basis: the **principal angles** between the two subspaces are near 0°."
-)
-st.latex(va.pca_numbers(cmp))
-pca_fig = fast.figure(("ae.pca", res_lin.config), lambda: va.pca_bases(cmp, res_lin.weights["Wd"]))
-st.plotly_chart(pca_fig, key="pca")
-st.caption(
-    "With a larger L the last angle may stay large: when two eigenvalues are nearly tied, "
-    "planes mixing their directions lose almost the same variance and Adam drifts slowly "
-    "between them. The reconstruction errors, the quantity both minimise, agree anyway."
-)
-
-# ---------------------------------------------------------------- denoising
-st.header("4 · A denoising autoencoder")
-st.markdown(
-    f"Train on corrupted inputs $\\tilde x = \\operatorname{{clip}}(x + s\\,\\varepsilon)$ "
-    f"but score the output against the clean $x$: $L = \\lVert g(f(\\tilde x)) - x\\rVert^2$. "
-    f"With a roomy code (L = {DENOISE_LATENT}) a plain AE learns to copy its input, noise "
-    "included; the denoising AE has to learn what digits look like."
-)
-
-
 @fast.section  # the noise level retrains only the denoising AE and reruns only this section
 def denoising(common: dict) -> None:
     noise = params.slider("Noise level s", "noise", 0.05, 0.8, 0.3, 0.05)
     dn = dict(common, latent=DENOISE_LATENT)
     with st.container():
-        plain, dae = trained(AEConfig("ae", **dn)), trained(AEConfig("ae", noise=noise, **dn))
-    noisy = ae.noisy_test(plain, noise, SHOW, seed=common["seed"])
-    outs = [ae.reconstruct(m, noisy) for m in (plain, dae)]
-    clean = plain.x_test[:SHOW]
-    fig = fast.figure(("ae.denoise", dae.config), lambda: va.denoising(clean, noisy, *outs))
+        plain_ae, dae = trained(AEConfig("ae", **dn)), trained(AEConfig("ae", noise=noise, **dn))
+    d = ae.denoising_errors(plain_ae, dae, noise, SHOW, seed=common["seed"])
+    fig = fast.figure(("ae.denoise", dae.config), lambda: va.denoising(*d.images))
     st.plotly_chart(fig, key="denoise")
-    e1, e2 = st.columns(2)
-    e1.metric("plain AE: MSE to the clean digits", f"{np.mean((outs[0] - clean) ** 2):.4f}")
-    e2.metric("denoising AE: MSE to the clean digits", f"{np.mean((outs[1] - clean) ** 2):.4f}")
+    e1, e2, e3 = st.columns(3)
+    e1.metric("noisy input: MSE to the clean digits", plain(d.noisy, 3))
+    e2.metric("plain AE: MSE to the clean digits", plain(d.plain, 3))
+    e3.metric("denoising AE: MSE to the clean digits", plain(d.dae, 3))
 
 
-denoising(common)
+picks = [int(np.nonzero(res_ae.y_test == k)[0][0]) for k in range(10)]  # one test image per class
+if tab := tabs.open("The latent space"):
+    with tab:
+        st.subheader("From an image to its code and back")
+        st.latex(va.AE_FORMULA)
+        st.caption(notation.caption(*va.AE_SYMBOLS["keys"], **va.AE_SYMBOLS["meanings"]))
+        one_digit(res_ae, res_vae)
+        st.subheader("A linear autoencoder finds PCA's subspace")
+        st.latex(va.LINEAR_FORMULA)
+        with st.container():
+            res_lin = trained(AEConfig("linear", latent=latent, steps=400, lr=0.03, seed=seed))
+        cmp = ae.compare_with_pca(res_lin)
+        st.markdown(va.PCA_TEXT)
+        st.latex(va.pca_numbers(cmp))
+        pca = fast.figure(("ae.pca", res_lin.config), lambda: va.pca_bases(cmp, res_lin.weights["Wd"]))  # fmt: skip
+        st.plotly_chart(pca, key="pca")
+        st.caption(va.PCA_CAPTION)
 
-# ---------------------------------------------------------------- try this
-presets = {  # button: (settings, what to look for)
-    "β = 0: a plain AE with noise": (dict(beta=0.0, latent=2), "No KL price: σ shrinks to almost 0 and the codes spread far beyond the prior."),
-    "β = 5: posterior collapse": (dict(beta=5.0, latent=2), "Information is too expensive: μ ≈ 0, σ ≈ 1, KL ≈ 0; every digit decodes to the same blur."),
-    "L = 8 instead of 2": (dict(latent=8, beta=1.0), "Eight numbers per digit: the AE's test MSE falls by more than half, the VAE's by about a quarter (plots show z₁, z₂)."),
-    "Back to L = 2, β = 1": (dict(latent=2, beta=1.0), "The default ELBO with a 2-D code."),
-}  # fmt: skip
-params.try_this(presets)
+if tab := tabs.open("Reconstructions"):
+    with tab:
+        st.subheader("Reconstructions")
+        recons = fast.figure(("ae.recons", res_ae.config, res_vae.config),
+                             lambda: va.reconstructions(res_ae, res_vae, picks))  # fmt: skip
+        st.plotly_chart(recons, key="recons")
+        st.subheader("A denoising autoencoder")
+        st.markdown(va.DENOISE_TEXT.format(d_z=DENOISE_LATENT))
+        denoising(common)
 
+if tab := tabs.open("Generate: walk the latent plane"):
+    with tab:
+        st.subheader("Walk the latent plane: every point decodes to an image")
+        walk(res_ae, res_vae, latent)
+        for col, r in zip(st.columns(2), (res_ae, res_vae), strict=True):
+            grid = fast.figure(("ae.grid", r.config), lambda r=r: va.decoded_grid(r, 10))
+            col.plotly_chart(grid, key=f"grid-{r.config.kind}")
+        st.subheader("Interpolation between two digits")
+        interpolation(res_ae, res_vae, picks[2], picks[4])
 
-# ---------------------------------------------------------------- under the hood
-with st.expander("Under the hood: hand-written tensor ops vs torch", icon=":material/code:"):
-    st.dataframe(va.gaps_table(res_ae, res_vae), hide_index=True)
-    for fn in (ae.encode, ae.decode_logits, ae.reparameterize, ae.kl_normal, ae.bce_with_logits):
-        st.code(inspect.getsource(fn), language="python")
-    st.caption(
-        f"Device: {res_ae.device}. Full-batch Adam on {res_ae.extra['n_train']} training "
-        f"images; {steps} steps took {res_ae.seconds:.2f} s (AE) and {res_vae.seconds:.2f} s "
-        "(VAE) when they were trained; a cached model decodes without retraining."
-    )
+if tab := tabs.open("VAE: the loss terms"):
+    with tab:
+        st.subheader("The variational autoencoder and its loss")
+        st.markdown(va.VAE_TEXT)
+        for line in (va.VAE_FORMULA, va.ELBO_DEF, va.ELBO):
+            st.latex(line)
+        st.caption(notation.caption(*va.VAE_SYMBOLS) + " " + va.BETA_NOTE)
+        st.info(va.bce_note(ae.recon_floor(res_vae)), icon=":material/info:")
+        vae_numbers(res_vae)
+        curves = fast.figure(("ae.curves", res_vae.config), lambda: va.training_curves(res_vae, "VAE training"))  # fmt: skip
+        st.plotly_chart(curves, key="vae-curves")
+
+if tab := tabs.open("Under the hood"):
+    with tab:
+        st.subheader("Under the hood: hand-written tensor ops vs torch")
+        st.dataframe(va.gaps_table(res_ae, res_vae), hide_index=True)
+        for fn in (ae.encode, ae.decode_logits, ae.reparameterize, ae.kl_normal, ae.bce_with_logits):  # fmt: skip
+            st.code(inspect.getsource(fn), language="python")
+        st.caption(
+            f"Device: {res_ae.device.upper()}. Full-batch Adam on {res_ae.extra['n_train']} "
+            f"training images; {steps} steps took {res_ae.seconds:.2f} s (AE) and "
+            f"{res_vae.seconds:.2f} s (VAE) when they were trained; a cached model decodes "
+            "without retraining."
+        )

@@ -136,7 +136,7 @@ def inspector(res: RNNResult) -> None:
     n_ex = res.example_x.shape[0]
     clamp_state("ex", 1, n_ex, 1)
     ex = st.slider("Test sequence to inspect", 1, n_ex, key="ex") - 1
-    if res.config.task != "memory":  # the memory chart above shows every sequence already
+    if ex > 0 and res.config.task != "memory":  # sequence 1 (and every recall) is plotted above
         fig = fast.figure(("rnn.task", res.config, ex), lambda: vr.task_figure(res, ex))
         st.plotly_chart(fig, key="task-ex")
     st.markdown("**One time step with your numbers**")

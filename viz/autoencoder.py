@@ -1,4 +1,4 @@
-"""Figures and formulas for the autoencoder / VAE page."""
+"""Figures, formulas and lesson texts for the autoencoder / VAE page."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dl_core import notation
 from dl_core.autoencoder import (
     KIND_LABELS,
     AEConfig,
@@ -23,10 +24,11 @@ from dl_core.autoencoder import (
     latent_range,
     reference_gaps,
 )
+from viz import latex, style
 from viz.latex import num, signed, vec
 from viz.style import PALETTE, base_layout
 
-DIGIT_COLORS = (*PALETTE[:7], "#999999", "#882255", "#000000")  # one per class 0..9, distinct
+DIGIT_COLORS, DIGIT_MARKERS = style.CATEGORY10, style.MARKERS  # one colour and marker per class
 # Invisible markers per axis that make empty parts of the scatter clickable; a click picks the
 # nearest one (any distance). 25 x 25 costs the browser about a third of 41 x 41 to draw.
 CLICK_GRID = 25
@@ -43,9 +45,15 @@ def tiles(
     col_labels: Sequence[str] = (),
     height: int | None = None,
     zrange: tuple[float, float] = (0.0, 1.0),
-    colorscale=INK,
+    xtitle: str = "",
+    ytitle: str = "",
+    signed: str = "",
 ) -> go.Figure:
-    """Images (R, C, 8, 8) (or (C, 8, 8) for one row) drawn as one heatmap with gaps."""
+    """Images (R, C, 8, 8) (or (C, 8, 8) for one row) drawn as one heatmap with gaps.
+
+    ``xtitle`` / ``ytitle``: what the column / row labels name. ``signed``: the colour bar's
+    title of images with signed values (the app's diverging scale, centred on 0); else ink
+    on paper for pixel values in ``zrange``."""
     imgs = np.asarray(images, dtype=float)
     if imgs.ndim == 3:
         imgs = imgs[None]
@@ -54,17 +62,22 @@ def tiles(
     for r in range(R):
         for c in range(C):
             big[r * 9 : r * 9 + 8, c * 9 : c * 9 + 8] = imgs[r, c]
-    fig = go.Figure(
-        go.Heatmap(
-            z=big, colorscale=colorscale, zmin=zrange[0], zmax=zrange[1], showscale=False,
-            hovertemplate="pixel value %{z:.2f}<extra></extra>",
-        )
-    )  # fmt: skip
+    scale = (
+        style.signed_scale(max(abs(zrange[0]), abs(zrange[1])), signed)
+        if signed
+        else dict(colorscale=INK, zmin=zrange[0], zmax=zrange[1], showscale=False)
+    )
+    fig = go.Figure(go.Heatmap(z=big, hovertemplate="value %{z:.2f}<extra></extra>", **scale))
     fig.update_layout(
         title=dict(text=title, x=0.0, font=dict(size=15)),
         height=height or 70 + 62 * R,
-        margin=dict(l=90 if row_labels else 10, r=10, t=50, b=30 if col_labels else 10),
-    )
+        margin=dict(
+            l=(110 if ytitle else 90) if row_labels else 10, r=10, t=50,
+            b=(55 if xtitle else 30) if col_labels else 10,
+        ),
+    )  # fmt: skip
+    fig.update_xaxes(title=xtitle if col_labels else "")
+    fig.update_yaxes(title=ytitle if row_labels else "")
     fig.update_xaxes(
         tickvals=[c * 9 + 3.5 for c in range(len(col_labels))], ticktext=list(col_labels),
         showgrid=False, zeroline=False, showticklabels=bool(col_labels), constrain="domain",
@@ -81,8 +94,8 @@ def digit_and_reconstructions(res_ae: AEResult, res_vae: AEResult, i: int) -> go
     """Test digit i next to the AE's and the VAE's reconstructions."""
     imgs = np.stack([res_ae.x_test[i], res_ae.x_hat_test[i], res_vae.x_hat_test[i]])
     return tiles(
-        imgs.reshape(3, 8, 8), f"test digit #{i} and its reconstructions",
-        col_labels=["x", "AE x̂", "VAE x̂"], height=200,
+        imgs.reshape(3, 8, 8), f"Test digit #{i} and its reconstructions",
+        col_labels=["x", "AE x̂", "VAE x̂"], height=220, xtitle="input and outputs",
     )  # fmt: skip
 
 
@@ -90,8 +103,9 @@ def reconstructions(res_ae: AEResult, res_vae: AEResult, picks: Sequence[int]) -
     """The test digits ``picks`` (rows: original, AE, VAE)."""
     rows = np.stack([res_ae.x_test[picks], res_ae.x_hat_test[picks], res_vae.x_hat_test[picks]])
     return tiles(
-        rows.reshape(3, len(picks), 8, 8), "Originals and reconstructions",
+        rows.reshape(3, len(picks), 8, 8), "Originals and reconstructions, one test digit per class",
         ["original x", "AE x̂", "VAE x̂"], [f"#{p}" for p in picks],
+        xtitle="test image #", ytitle="image",
     )  # fmt: skip
 
 
@@ -100,8 +114,9 @@ def interpolation(res_ae: AEResult, res_vae: AEResult, i: int, j: int, n: int = 
     y = res_vae.y_test
     path = np.stack([interpolate(r, i, j, n)[1] for r in (res_ae, res_vae)])
     return tiles(
-        path, f"z = (1 − t)·z_a + t·z_b from a {y[i]} to a {y[j]}", ["AE", "VAE"],
-        [f"t={t:.2f}" for t in np.linspace(0, 1, n)],
+        path, style.sub(f"z = (1 − τ)·z_a + τ·z_b from a {y[i]} (#{i}) to a {y[j]} (#{j})"),
+        ["AE", "VAE"], [f"{t:.2f}" for t in np.linspace(0, 1, n)],
+        xtitle="τ, the fraction of the way", ytitle="model",
     )  # fmt: skip
 
 
@@ -112,7 +127,7 @@ def denoising(
     n = len(clean)
     return tiles(
         np.stack([clean, noisy, plain, dae]).reshape(4, n, 8, 8), "Denoising test digits",
-        ["clean x", "noisy x̃", "plain AE", "denoising AE"],
+        ["clean x", "noisy x̃", "plain AE", "denoising AE"], ytitle="image",
     )  # fmt: skip
 
 
@@ -204,7 +219,8 @@ def latent_scatter(
         fig.add_trace(
             go.Scatter(
                 x=Z[m, 0], y=z2[m], mode="markers", name=str(k),
-                marker=dict(size=6, color=DIGIT_COLORS[k], line=dict(width=0.3, color="white")),
+                marker=dict(size=7, color=DIGIT_COLORS[k], symbol=DIGIT_MARKERS[k],
+                            line=dict(width=0.3, color="white")),
                 customdata=np.nonzero(m)[0],
                 hovertemplate=f"digit {k}, test image #%{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
             )
@@ -225,7 +241,7 @@ def latent_scatter(
 def _point(point: tuple[float, float]) -> go.Scatter:
     return go.Scatter(
         x=[point[0]], y=[point[1]], mode="markers", name="decoded point",
-        marker=dict(symbol="x", size=16, color="red", line=dict(width=2, color="black")),
+        marker=dict(symbol="x-thin", size=18, color="black", line=dict(width=3, color="black")),
     )  # fmt: skip
 
 
@@ -233,6 +249,59 @@ def with_point(scatter: go.Figure, point: tuple[float, float]) -> go.Figure:
     """A new figure: ``scatter`` (a cached ``latent_scatter``, left as it is) with the decoded
     point marked. Copying the validated traces costs a few ms, building them anew 40."""
     return go.Figure(data=[*scatter.data, _point(point)], layout=scatter.layout)
+
+
+def latent_planes(res_ae: AEResult, res_vae: AEResult, n_ellipses: int = 60) -> go.Figure:
+    """The first screen: the AE's codes (left) and the VAE's posterior means with 2σ
+    ellipses and the prior's 2σ circle (right), one colour and marker per digit."""
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.08,
+        subplot_titles=("AE: codes z = f(x), no prior, any scale",
+                        "VAE: means μ(x), 2σ ellipses, prior N(0, I)"),
+    )  # fmt: skip
+    t = np.linspace(0, 2 * np.pi, 60)
+    for col, res in ((1, res_ae), (2, res_vae)):
+        Z, y = res.z_test, res.y_test
+        z2 = Z[:, 1] if Z.shape[1] > 1 else np.zeros(len(Z))
+        if col == 2:
+            m = min(n_ellipses, len(Z))
+            sig = np.exp(0.5 * res.logvar_test[:m])
+            s2 = sig[:, 1:2] if Z.shape[1] > 1 else np.zeros((m, 1))
+            gap = np.full((m, 1), np.nan)  # NaN ends one ellipse's line
+            xs = np.hstack([Z[:m, :1] + 2 * sig[:, :1] * np.cos(t), gap]).ravel()
+            ys = np.hstack([z2[:m, None] + 2 * s2 * np.sin(t), gap]).ravel()
+            fig.add_trace(
+                go.Scatter(x=xs.astype(np.float32), y=ys.astype(np.float32), mode="lines",
+                           line=dict(color="rgba(80,80,80,0.45)", width=1), hoverinfo="skip",
+                           name="posterior q(z|x): 2σ ellipses"), row=1, col=2,
+            )  # fmt: skip
+            fig.add_trace(
+                go.Scatter(x=2 * np.cos(t), y=2 * np.sin(t), mode="lines", hoverinfo="skip",
+                           name="prior N(0, I): 2σ circle",
+                           line=dict(color="black", width=3, dash="dash")), row=1, col=2,
+            )  # fmt: skip
+        for k in range(10):
+            sel = y == k
+            fig.add_trace(
+                go.Scatter(
+                    x=Z[sel, 0], y=z2[sel], mode="markers", name=str(k), legendgroup=str(k),
+                    showlegend=col == 1, customdata=np.nonzero(sel)[0],
+                    marker=dict(size=6, color=DIGIT_COLORS[k], symbol=DIGIT_MARKERS[k],
+                                line=dict(width=0.3, color="white")),
+                    hovertemplate=f"digit {k}, test image #%{{customdata}}<br>"
+                    "z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+                ),
+                row=1, col=col,
+            )  # fmt: skip
+        (a, b), (c, d) = latent_range(res)
+        fig.update_xaxes(range=[a, b], title_text="z₁", row=1, col=col)
+        fig.update_yaxes(range=[c, d], title_text="z₂", row=1, col=col)
+    fig.update_layout(
+        height=450, margin=dict(l=50, r=10, t=40, b=40),
+        legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.13, yanchor="top",
+                    title=dict(text="digit")),
+    )  # fmt: skip
+    return fig
 
 
 # ---------------------------------------------------------------- curves
@@ -300,38 +369,126 @@ def pca_bases(cmp: PCAComparison, Wd: np.ndarray) -> go.Figure:
     pcs = cmp.components / (np.abs(cmp.components).max(1, keepdims=True) + 1e-12)
     imgs = np.stack([pcs.reshape(k, 8, 8), cols.reshape(k, 8, 8)])  # (2, k, 8, 8)
     return tiles(
-        imgs, "PCA directions vs the linear AE's decoder columns (blue −, red +)",
-        row_labels=["PCA vᵢ", "AE W_d[:, i]"], col_labels=[f"i = {i + 1}" for i in range(k)],
-        zrange=(-1.0, 1.0), colorscale="RdBu_r", height=220,
+        imgs, f"PCA directions vs the linear AE's decoder columns ({style.POSITIVE_NAME} +, "
+        f"{style.NEGATIVE_NAME} −)", row_labels=["PCA vⱼ", "AE column j of W" + "<sub>d</sub>"],
+        col_labels=[f"j = {i + 1}" for i in range(k)], zrange=(-1.0, 1.0), height=240,
+        xtitle="direction j", ytitle="basis", signed="scaled weight",
     )  # fmt: skip
 
 
 # ---------------------------------------------------------------- formulas
 
 
+TITLE = "Autoencoders & variational autoencoders"
+IDEA = (
+    "An **autoencoder** squeezes each 8×8 digit (64 numbers) through a bottleneck of $d_z$ "
+    "numbers, the **code** $z$, and learns to rebuild the image from it; with $d_z = 2$ every "
+    "code is a point of a plane. A **variational** autoencoder makes that plane a probability "
+    "space, so a point drawn from it decodes to a new digit."
+)
+HEADER = (
+    r"z = f_\phi(x) \in \mathbb R^{d_z},\quad \hat x = g_\theta(z),\qquad "
+    r"L(\phi, \theta) = \frac{1}{n}\sum_{i=1}^{n} \frac{1}{64}\,\lVert x_i - \hat x_i \rVert^2"
+)
+
+
+def header_symbols() -> str:
+    """The header's symbol caption, from the app's notation table."""
+    return notation.caption(
+        "x", "z", "d_z", "x_hat", "enc_dec", "L", "i", "n",
+        x="an image: 64 pixel values in [0, 1]", z="its code, d_z numbers", L="the AE's loss, the mean squared error per "
+        "pixel", i="the index of a training image", n="the number of training images",
+    )  # fmt: skip
+
+
+PLANES_CAPTION = (
+    "Each point is a test digit's code. The AE may put its codes anywhere and leave holes "
+    "between classes. The VAE's KL term pulls its posteriors towards the dashed prior circle "
+    "and keeps each one wide, so the plane is covered and nearby points decode to similar "
+    "digits (click a point to decode it in *Generate*). β = 0 removes that pull; a large β "
+    "pulls every posterior onto the prior, and the codes stop carrying information."
+)
+PCA_TEXT = (
+    "Without nonlinearities and with a squared error, the best $d_z$-dimensional linear code "
+    "is the projection onto the top $d_z$ principal components $v_j$ (eigenvectors of the "
+    "data's covariance, from an SVD; Baldi & Hornik 1989). A linear AE trained by Adam lands "
+    "on the same subspace, in a different basis: the **principal angles** between the two "
+    "subspaces are near 0°."
+)
+PCA_CAPTION = (
+    "With a larger d_z the last angles may stay large: when two eigenvalues are nearly tied, "
+    "subspaces mixing their directions lose almost the same variance and Adam drifts slowly "
+    "between them. The reconstruction errors, the quantity both minimise, agree anyway."
+)
+DENOISE_TEXT = (
+    "Train on corrupted inputs $\\tilde x = \\operatorname{{clip}}_{{[0, 1]}}(x + s\\,"
+    "\\varepsilon)$, $\\varepsilon \\sim \\mathcal N(0, I)$, but score the output against the "
+    "clean $x$: $L = \\tfrac{{1}}{{64}}\\lVert g_\\theta(f_\\phi(\\tilde x)) - x\\rVert^2$ (Vincent "
+    "et al. 2008), where $s$ is the noise's standard deviation. Both models below have a roomy "
+    "code, $d_z = {d_z}$. The plain AE, trained "
+    "on clean digits only, never learned to remove noise; the denoising AE has to learn what "
+    "digits look like."
+)
 AE_FORMULA = (
-    r"\underbrace{h = \operatorname{relu}(W_1 x + b_1),\ \ z = W_2 h + b_2}_{\text{encoder } f_\phi}"
-    r"\qquad \underbrace{h' = \operatorname{relu}(W_3 z + b_3),\ \ "
-    r"\hat x = \sigma(W_4 h' + b_4)}_{\text{decoder } g_\theta}"
+    r"\underbrace{h^{(1)} = \operatorname{relu}(W^{(1)} x + b^{(1)}),\ \ "
+    r"z = W^{(2)} h^{(1)} + b^{(2)}}_{\text{encoder } f_\phi}"
+    r"\qquad \underbrace{h^{(3)} = \operatorname{relu}(W^{(3)} z + b^{(3)}),\ \ "
+    r"\hat x = \sigma(W^{(4)} h^{(3)} + b^{(4)})}_{\text{decoder } g_\theta}"
 )
-AE_LOSS = (
-    r"L(\phi, \theta) = \frac{1}{N}\sum_{n=1}^{N} \frac{1}{64}\,\lVert x_n - \hat x_n \rVert^2"
-)
+AE_SYMBOLS = dict(
+    keys=("W", "b_l", "h", "sigma_fn"),
+    meanings=dict(h="the hidden layers h⁽¹⁾, h⁽³⁾ (relu(u) = max(u, 0))",
+                  sigma_fn="the logistic sigmoid, which keeps x̂ in (0, 1)"),
+)  # fmt: skip
 VAE_FORMULA = (
     r"[\mu, \log\sigma^2] = f_\phi(x),\qquad z = \mu + \sigma \odot \varepsilon,"
     r"\ \ \varepsilon \sim \mathcal N(0, I),\qquad \hat x = g_\theta(z)"
 )
-ELBO = (
-    r"\mathcal L_\beta(x) = \underbrace{-\sum_{j=1}^{64}\big[x_j \log \hat x_j + (1 - x_j)\log(1 - \hat x_j)\big]}"
-    r"_{-\log p_\theta(x\mid z)\ \text{(reconstruction)}} + \beta\,"
-    r"\underbrace{\sum_{i=1}^{L} \tfrac12\big(\sigma_i^2 + \mu_i^2 - 1 - \log\sigma_i^2\big)}"
-    r"_{\mathrm{KL}(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, I))}"
+ELBO_DEF = (
+    r"L_\beta(x) = \mathbb E_{z \sim q_\phi(z\mid x)}\big[-\log p_\theta(x \mid z)\big] + "
+    r"\beta\, D_{\mathrm{KL}}\big(q_\phi(z \mid x)\,\|\,\mathcal N(0, I)\big)"
 )
+ELBO = (
+    r"L_\beta(x) \approx \underbrace{-\sum_{j=1}^{64}\big[x_j \log \hat x_j + (1 - x_j)"
+    r"\log(1 - \hat x_j)\big]}_{-\log p_\theta(x\mid z)\ \text{(binary cross-entropy)}} + \beta\,"
+    r"\underbrace{\sum_{j=1}^{d_z} \tfrac12\big(\sigma_j^2 + \mu_j^2 - 1 - \log\sigma_j^2\big)}"
+    r"_{D_{\mathrm{KL}}(\mathcal N(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal N(0, I))}"
+)
+VAE_TEXT = (
+    "The VAE's encoder outputs a whole Gaussian $q_\\phi(z\\mid x) = \\mathcal N(\\mu, "
+    "\\operatorname{diag}\\sigma^2)$ per image. A sample is written $z = \\mu + \\sigma \\odot "
+    "\\varepsilon$ with the noise $\\varepsilon \\sim \\mathcal N(0, I)$ drawn separately, so "
+    "gradients flow to $\\mu$ and $\\sigma$ (the **reparameterisation trick**, Kingma & Welling "
+    "2014). The loss rewards good reconstructions and charges, in nats, for every code that "
+    "strays from the prior $\\mathcal N(0, I)$; $\\beta$ sets that price. The expectation is "
+    "estimated with one sample $z$ per image and step; the KL term is exact (closed form for "
+    "Gaussians)."
+)
+BETA_NOTE = (
+    "With β = 1 the loss is the negative **ELBO** (evidence lower bound) of Kingma & Welling: "
+    "an upper bound on −log p_θ(x). With β > 1 it stays an upper bound, looser; with β < 1 it "
+    "is no longer guaranteed to be one. β ≠ 1 is the β-VAE of Higgins et al. (2017)."
+)
+VAE_SYMBOLS = ("mu_z", "eps_noise", "odot", "KL", "beta_vae")
 LINEAR_FORMULA = (
     r"z = W_e x + b_e,\quad \hat x = W_d z + b_d \quad\Longrightarrow\quad "
     r"\min \lVert X - \hat X\rVert^2 \text{ is reached when } \operatorname{span}(W_d) = "
-    r"\operatorname{span}(v_1, \dots, v_k)"
+    r"\operatorname{span}(v_1, \dots, v_{d_z})"
 )
+
+
+def bce_note(floor: float) -> str:
+    """The caveat on the Bernoulli likelihood, with the data's own floor (nats per image)."""
+    return (
+        "**A common simplification.** The Bernoulli likelihood is meant for pixels that are 0 "
+        "or 1; these pixels are grey levels in [0, 1]. Binary cross-entropy on grey levels is "
+        "widely used, but it is not a true "
+        "likelihood of these images: its density is not normalised over [0, 1] (the "
+        "*continuous Bernoulli* of Loaiza-Ganem & Cunningham 2019 fixes that), and even a "
+        "perfect reconstruction x̂ = x scores more than 0: here "
+        f"**{latex.plain(floor, 3)} nats per test image**, the entropy of its grey pixels. "
+        "Read the nats as a loss, not as the log-probability of a digit."
+    )
 
 
 def _short(v: np.ndarray, digits: int = 3) -> str:
@@ -348,28 +505,28 @@ def ae_numbers(s: AESample) -> list[str]:
 
 def vae_numbers(s: VAESample) -> list[str]:
     """Reparameterisation, KL per dimension and the loss with the numbers of one sample."""
-    L = len(s.mu)
+    d = len(s.mu)
     lines = [
         rf"\mu = {_short(s.mu)},\quad \log\sigma^2 = {_short(s.logvar)},\quad "
         rf"\sigma = e^{{\frac12\log\sigma^2}} = {_short(s.sigma)}",
         rf"z = \mu + \sigma \odot \varepsilon = {_short(s.mu)} + {_short(s.sigma)} \odot "
         rf"{_short(s.eps)} = {_short(s.z)}",
     ]
-    shown = min(L, 4)  # one line per dimension keeps each line inside the page
-    for i in range(shown):
+    shown = min(d, 4)  # one line per dimension keeps each line inside the page
+    for j in range(shown):
         lines.append(
-            rf"\mathrm{{KL}}_{{{i + 1}}} = \tfrac12\big({num(s.sigma[i] ** 2, 3)} + "
-            rf"{num(s.mu[i] ** 2, 3)} - 1 {signed(-s.logvar[i], 3)}\big) = {num(s.kl_terms[i], 3)}"
+            rf"\mathrm{{KL}}_{{{j + 1}}} = \tfrac12\big({num(s.sigma[j] ** 2, 3)} + "
+            rf"{num(s.mu[j] ** 2, 3)} - 1 {signed(-s.logvar[j], 3)}\big) = {num(s.kl_terms[j], 3)}"
         )
-    more = rf" + \dots\ ({L - shown} \text{{ more}})" if shown < L else ""
+    more = rf" + \dots\ ({d - shown} \text{{ more}})" if shown < d else ""
     lines.append(
-        rf"\mathrm{{KL}} = \textstyle\sum_{{i=1}}^{{{L}}} \mathrm{{KL}}_i = "
+        rf"\mathrm{{KL}} = \textstyle\sum_{{j=1}}^{{{d}}} \mathrm{{KL}}_j = "
         + " + ".join(num(t, 3) for t in s.kl_terms[:shown])
         + more
         + rf" = {num(s.kl)}"
     )
     lines.append(
-        rf"\mathcal L_\beta = {num(s.recon)} + {num(s.beta, 3)} \times {num(s.kl)} = "
+        rf"L_\beta = {num(s.recon)} + {num(s.beta, 3)} \times {num(s.kl)} = "
         rf"{num(s.loss)}\ \text{{nats}}"
     )
     return lines

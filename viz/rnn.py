@@ -170,7 +170,9 @@ def step_with_numbers(s: StepNumbers) -> list[str]:
 
 
 def times(r: float) -> str:
-    """A ratio for the text: 1,301 or 13.5 or 0.74."""
+    """A ratio for the text: 13.5, 1,301 or 3.3e15."""
+    if r >= 1e5:
+        return plain(r, 2)
     return f"{r:,.0f}" if r >= 100 else plain(r, 3)
 
 

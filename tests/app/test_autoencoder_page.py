@@ -7,6 +7,7 @@ import pytest
 
 from dl_core import autoencoder as A
 from tests.app.conftest import assert_ok, run_page
+from ui import lesson
 
 PAGE = "pages/autoencoder.py"
 FAST = {"steps": "150"}  # short runs where the test is about the page, not the model
@@ -29,7 +30,12 @@ def metric(at, label: str) -> float:
     return float(next(m.value for m in at.metric if m.label.startswith(label)))
 
 
-def test_default_run_shows_every_section_with_numbers(monkeypatch):
+def open_tab(at, name: str):
+    at.session_state[lesson.TABS_KEY] = name
+    return at.run()
+
+
+def test_default_run_and_every_tab_with_numbers(monkeypatch):
     trains = collections.Counter()
     real_train = A.train
 
@@ -40,27 +46,47 @@ def test_default_run_shows_every_section_with_numbers(monkeypatch):
     monkeypatch.setattr(A, "train", counting_train)
     at = run_page(PAGE)
     assert_ok(at)
-    # Five distinct models, each trained at most once (zero times if an earlier test did).
-    assert len(trains) <= 5 and all(n == 1 for n in trains.values()), trains
-    text = latex_text(at)
-    assert r"z = f_\phi(x_{\#0}) = \begin{pmatrix}" in text  # the AE code of one digit
-    assert r"z = \mu + \sigma \odot \varepsilon = \begin{pmatrix}" in text  # reparameterisation
-    assert r"\mathrm{KL}_{1} = \tfrac12\big(" in text  # the closed-form KL with numbers
-    # The KL shown is the sum of the terms shown (each rounded to 3 significant digits).
-    kl_i = [last_number(x.value) for x in at.latex if r"\mathrm{KL}_{" in x.value]
-    kl = last_number(next(x.value for x in at.latex if r"\mathrm{KL} = " in x.value))
-    assert len(kl_i) == 2 and kl > 0.5 and kl == pytest.approx(sum(kl_i), abs=0.006 * len(kl_i))
-    assert r"\mathcal L_\beta = " in text and r"\text{nats}" in text
-    assert r"\text{principal angles} = (" in text
-    assert len(at.get("plotly_chart")) >= 11
+    assert [t.label for t in at.tabs] == [
+        "The latent space", "Reconstructions", "Generate: walk the latent plane",
+        "VAE: the loss terms", "Under the hood",
+    ]  # fmt: skip
+    # The first screen: the AE and the VAE (and the first tab's linear AE), nothing more.
+    assert len(trains) <= 3 and all(n == 1 for n in trains.values()), trains
     assert not at.warning  # nothing diverged
     assert metric(at, "AE test MSE") <= 0.040  # the stated target of the default AE
     assert metric(at, "VAE test MSE") <= 0.042
-    # The denoising AE cleans noisy digits better than a plain AE of the same size.
-    assert metric(at, "denoising AE") < metric(at, "plain AE")
-    # Linear AE vs PCA: the angles shown are small.
+    assert metric(at, "VAE's KL") > 0.5  # the default VAE's code carries information
+    assert any("latent plane" in str(c.proto.spec) or "codes z" in str(c.proto.spec) for c in at.get("plotly_chart"))  # fmt: skip
+    text = latex_text(at)
+    assert r"\in \mathbb R^{d_z}" in text and "L(" in text  # d_z the latent size, L the loss
+    assert "L = " not in text.replace(r"\text{nats}", "")  # L never names the latent size
+    assert r"z = f_\phi(x_{\#0}) = \begin{pmatrix}" in text  # the AE code of one digit
+    assert r"\operatorname{span}(v_1, \dots, v_{d_z})" in text
     angles = re.search(r"principal angles\} = \(([^)]*)\)", text).group(1)
     assert max(float(a) for a in re.findall(r"([\d.]+)\^\\circ", angles)) < 10.0
+    # The VAE tab: the reparameterisation and the closed-form KL with numbers.
+    at = open_tab(at, "VAE: the loss terms")
+    assert_ok(at)
+    text = latex_text(at)
+    assert r"z = \mu + \sigma \odot \varepsilon = \begin{pmatrix}" in text
+    assert r"\mathrm{KL}_{1} = \tfrac12\big(" in text
+    kl_j = [last_number(x.value) for x in at.latex if r"\mathrm{KL}_{" in x.value]
+    kl = last_number(next(x.value for x in at.latex if r"\mathrm{KL} = " in x.value))
+    assert len(kl_j) == 2 and kl > 0.5 and kl == pytest.approx(sum(kl_j), abs=0.006 * len(kl_j))
+    assert r"L_\beta = " in text and r"\text{nats}" in text
+    note = next(i.value for i in at.info if "common simplification" in i.value)
+    floor = float(re.search(r"\*\*([\d.]+) nats per test image\*\*", note)[1])
+    assert floor == pytest.approx(13.6, abs=0.05)  # the entropy of the test digits' grey pixels
+    # Reconstructions: the denoising AE cleans noisy digits; the plain AE does not.
+    at = open_tab(at, "Reconstructions")
+    assert_ok(at)
+    assert metric(at, "denoising AE") < 0.5 * metric(at, "plain AE")
+    assert metric(at, "plain AE") > 0.8 * metric(at, "noisy input")  # "never learned to remove"
+    for name in ("Generate: walk the latent plane", "Under the hood"):
+        at = open_tab(at, name)
+        assert_ok(at)
+    assert len(trains) <= 5 and all(n == 1 for n in trains.values()), trains
+    assert any("def kl_normal" in c.value for c in at.code)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +102,9 @@ def test_default_run_shows_every_section_with_numbers(monkeypatch):
 def test_extreme_settings_run(state):
     at = run_page(PAGE, state=state)
     assert_ok(at)
-    assert len(at.get("plotly_chart")) >= 11
+    assert len(at.get("plotly_chart")) >= 3
+    at = open_tab(at, "Generate: walk the latent plane")
+    assert_ok(at)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +112,7 @@ def test_extreme_settings_run(state):
     [
         ("β = 0", {"beta": 0.0, "latent": 2}),
         ("β = 5", {"beta": 5.0, "latent": 2}),
-        ("L = 8", {"latent": 8, "beta": 1.0}),
+        ("8-D", {"latent": 8, "beta": 1.0}),
         ("Back to", {"latent": 2, "beta": 1.0}),
     ],
 )
@@ -95,8 +123,7 @@ def test_try_this_presets(button, expect):
     for k, v in expect.items():
         assert at.session_state[k] == v
     if button == "β = 5":  # posterior collapse: the codes carry (almost) nothing
-        kl = last_number(next(x.value for x in at.latex if r"\mathrm{KL} = " in x.value))
-        assert kl < 0.05
+        assert metric(at, "VAE's KL") < 0.05
         assert metric(at, "VAE test MSE") > 1.5 * metric(at, "AE test MSE")
 
 
@@ -119,6 +146,7 @@ def test_hostile_query_string_is_clamped():
 
 def test_latent_point_out_of_range_is_clamped_and_decoded(monkeypatch):
     at = run_page(PAGE, query=FAST, state={"z1": 1e6, "z2": -1e6, "walk": "VAE"})
+    at = open_tab(at, "Generate: walk the latent plane")
     assert_ok(at)
     z1, z2 = at.slider(key="z1"), at.slider(key="z2")
     assert z1.value == pytest.approx(z1.max) and z1.max >= 3.0  # at least the prior's +-3
@@ -133,16 +161,22 @@ def test_latent_point_out_of_range_is_clamped_and_decoded(monkeypatch):
 
 def test_view_controls_do_not_retrain_and_the_noise_retrains_only_the_denoiser(monkeypatch):
     at = run_page(PAGE, query=FAST)
+    for name in ("Reconstructions", "VAE: the loss terms", "Generate: walk the latent plane"):
+        at = open_tab(at, name)  # every model the tabs need, trained once
     trains, real_train = [], A.train
     monkeypatch.setattr(A, "train", lambda cfg, *a, **kw: trains.append(cfg) or real_train(cfg, *a, **kw))  # fmt: skip
-    at.slider(key="digit").set_value(7).run()
+    at.number_input(key="to").set_value(11).run()
+    assert_ok(at)
+    at = open_tab(at, "VAE: the loss terms")
     at.slider(key="vae_digit").set_value(9).run()
     at.slider(key="eps_draw").set_value(3).run()
-    at.number_input(key="to").set_value(11).run()
+    assert any("test digit #9" in m.value and "draw 3 of ε" in m.value for m in at.markdown)
+    at = open_tab(at, "The latent space")
+    at.slider(key="digit").set_value(7).run()
     assert_ok(at)
     assert trains == []  # the digits, the draw of ε and the path only read the trained models
     assert r"z = f_\phi(x_{\#7}) = " in latex_text(at)
-    assert any("test digit #9" in m.value and "draw 3 of ε" in m.value for m in at.markdown)
+    at = open_tab(at, "Reconstructions")
     dae_before = metric(at, "denoising AE")
     at.slider(key="noise").set_value(0.45).run()
     assert_ok(at)

@@ -9,6 +9,7 @@ import pytest
 
 from dl_core import autoencoder as A
 from viz import autoencoder as va
+from viz import style
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny ops: see tests/conftest.py
 
@@ -84,3 +85,53 @@ def test_progress_view_for_the_live_curve():
     assert np.allclose(np.asarray(fig.data[1].y, dtype=float), kl)
     _, _, ae_fig = va.progress(A.AEConfig("ae", steps=600), 30, recon[:30], kl[:30])
     assert len(ae_fig.data) == 1  # a plain AE has no KL term
+
+
+def test_latent_planes_keep_the_rulebook_one_legend_entry_per_digit(tiny_ae, tiny_vae):
+    fig = va.latent_planes(tiny_ae, tiny_vae, n_ellipses=4)
+    assert style.violations(fig.to_plotly_json()) == []
+    digits = [t for t in fig.data if t.name in {str(k) for k in range(10)}]
+    assert len(digits) == 20 and sum(t.showlegend is not False for t in digits) == 10
+    for t in digits:  # Tableau 10 with a marker per class, the same in both panels
+        k = int(t.name)
+        assert t.marker.color == style.CATEGORY10[k] and t.marker.symbol == style.MARKERS[k]
+    right = [t for t in digits if t.xaxis == "x2"]
+    z = np.concatenate([np.asarray(t.x, dtype=float) for t in right])
+    assert np.allclose(np.sort(z), np.sort(tiny_vae.z_test[:, 0]), atol=1e-6)  # VAE means
+
+
+def test_pca_directions_use_the_signed_scale(tiny_ae):
+    from dl_core.autoencoder import PCAComparison
+
+    comps = np.random.default_rng(0).normal(size=(2, 64))
+    cmp = PCAComparison(2, comps, np.array([0.2, 0.1]), np.zeros(2), 0.05, 0.05)
+    fig = va.pca_bases(cmp, np.random.default_rng(1).normal(size=(64, 2)))
+    assert style.violations(fig.to_plotly_json()) == []
+    assert fig.data[0].zmid == 0 and fig.data[0].showscale
+    assert f"{style.POSITIVE_NAME} +" in fig.layout.title.text
+
+
+def test_every_tile_figure_keeps_the_rulebook(tiny_ae, tiny_vae):
+    figs = [
+        va.digit_and_reconstructions(tiny_ae, tiny_vae, 0),
+        va.reconstructions(tiny_ae, tiny_vae, [0, 1]),
+        va.interpolation(tiny_ae, tiny_vae, 0, 1, n=4),
+        va.decoded_grid(tiny_vae, 4),
+        va.latent_scatter(tiny_ae, "codes", point=(0.0, 0.0)),
+    ]
+    for fig in figs:
+        assert style.violations(fig.to_plotly_json()) == [], fig.layout.title.text
+    assert "z<sub>a</sub>" in figs[2].layout.title.text  # no raw underscore
+
+
+def test_vae_numbers_use_d_z_and_sum_their_kl_terms(tiny_vae):
+    s = A.vae_sample(tiny_vae, 0)
+    lines = va.vae_numbers(s)
+    d = len(s.mu)
+    assert rf"\sum_{{j=1}}^{{{d}}} \mathrm{{KL}}_j" in lines[-2]
+    assert lines[-1].startswith(r"L_\beta = ")
+    assert "L =" not in " ".join(lines[:-1])  # L is the loss only, never the latent size
+
+
+def test_bce_note_quotes_the_floor():
+    assert "**13.6 nats per test image**" in va.bce_note(13.5748)

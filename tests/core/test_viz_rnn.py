@@ -56,6 +56,7 @@ def test_gradient_lesson_says_what_the_numbers_say():
     assert "**1,301×** more gradient through the LSTM" in text
     assert "the vanilla RNN keeps 13.5× more than the LSTM" in text and "f̄ = 0.5" in text
     assert "learned to forget" in text
+    assert vr.times(3.33e15) == "3.3e15" and vr.times(99.4) == "99.4" and vr.times(0.74) == "0.74"
     text = vr.gradient_lesson(_cmp(40.0, 6.4), "memory")
     assert "**40×**" in text and "the LSTM still keeps 6.4× more" in text
     text = vr.gradient_lesson(_cmp(0.5, None, None), "sine")

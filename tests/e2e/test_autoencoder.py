@@ -1,4 +1,5 @@
-"""The autoencoder page in a real browser: formulas render, a click decodes, presets work."""
+"""The autoencoder page in a real browser: formulas render, the digit slider reruns its
+numbers, a click on the latent plane (its tab) decodes, presets work."""
 
 import re
 import time
@@ -10,8 +11,8 @@ from tests.e2e.conftest import assert_no_exception, screenshot, wait_idle
 pytestmark = pytest.mark.e2e
 
 
-def assert_formulas_render(page) -> None:
-    assert page.locator(".katex").count() >= 10
+def assert_formulas_render(page, at_least: int = 5) -> None:
+    assert page.locator(".katex").count() >= at_least
     bad = page.locator(".katex-error")
     assert bad.count() == 0, bad.first.get_attribute("title")
 
@@ -27,7 +28,7 @@ def test_autoencoder_page_renders_and_a_click_decodes(server, page):
     wait_idle(page, timeout_s=600)
     assert_no_exception(page)
     assert_formulas_render(page)
-    assert page.locator(".js-plotly-plot").count() >= 11
+    assert page.locator(".js-plotly-plot").count() >= 3  # the planes, a digit, PCA's bases
     screenshot(page, "autoencoder-default")
     digit = page.locator('[data-testid="stSlider"]').filter(has_text="Test digit #").first
     numbers = page.locator('[data-testid="stMarkdown"]').filter(has_text="With your numbers")
@@ -37,6 +38,9 @@ def test_autoencoder_page_renders_and_a_click_decodes(server, page):
     wait_idle(page)
     assert_no_exception(page)
     assert "(test digit #1," in numbers.first.inner_text()
+    page.get_by_role("tab", name="Generate: walk the latent plane").click()
+    wait_idle(page)
+    assert_no_exception(page)
     before = decoded_title(page)
     scatter = page.locator(".js-plotly-plot").filter(has_text="click anywhere").first
     drag = scatter.locator(".nsewdrag").first
@@ -63,3 +67,9 @@ def test_autoencoder_collapse_preset(server, page):
     assert "beta=5" in page.url
     assert_formulas_render(page)
     screenshot(page, "autoencoder-collapse")
+    page.get_by_role("tab", name="VAE: the loss terms").click()  # the ELBO with the numbers
+    wait_idle(page, timeout_s=600)
+    assert_no_exception(page)
+    assert_formulas_render(page, at_least=10)
+    assert page.get_by_text("common simplification").count() == 1
+    screenshot(page, "autoencoder-vae-tab")

@@ -47,6 +47,11 @@ def test_rnn_time_step_slider_and_exploding_preset(server, page):
     assert_no_exception(page)
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="diverged at step")
     assert alert.count() >= 1
-    assert page.locator(".js-plotly-plot").count() >= 5  # the plots stay up
+    assert page.locator(".js-plotly-plot").count() >= 4  # the plots stay up
     assert page.locator(".katex").count() >= 5
     screenshot(page, "rnn-exploding")
+    page.get_by_role("tab", name="Gradients through time").click()
+    wait_idle(page, timeout_s=120)
+    assert_no_exception(page)
+    assert page.locator(".js-plotly-plot").filter(has_text="How much the loss feels").count() == 1
+    screenshot(page, "rnn-gradients-tab")
