@@ -9,5 +9,6 @@ against.
 
 __all__ = [
     "device", "training", "data", "data2d", "images", "mnist", "sequences",
-    "optim", "regression", "backprop", "mlp", "cnn", "rnn", "autoencoder", "gan",
+    "notation", "engine", "optim", "surfaces", "regression", "backprop", "mlp", "regularisation",
+    "cnn", "rnn", "autoencoder", "gan", "toolkit", "export",
 ]  # fmt: skip

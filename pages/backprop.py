@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from dl_core import backprop as bp
-from dl_core import notation
+from dl_core import engine, notation
 from dl_core.backprop import ACTIVATION_LABELS, DeepConfig, TinyConfig
 from ui import fast, lesson, params
 from viz import backprop as vb
@@ -148,6 +148,8 @@ def under_the_hood(cfg: TinyConfig, kink: bool, wt: bp.Walkthrough, loss: str) -
     left.code(inspect.getsource(bp.backward), language="python")
     right.code(inspect.getsource(bp.reference_gradients), language="python")
     st.code(inspect.getsource(bp.central_difference), language="python")
+    st.caption("The engine's layer backward that `backward` calls (dl_core/engine.py, shared by every hand-trained page):")  # fmt: skip
+    st.code(inspect.getsource(engine.delta) + inspect.getsource(engine.dense_backward), language="python")  # fmt: skip
     st.caption(f"Tiny network: {wt.seconds * 1000:.1f} ms on {wt.device.upper()} (float64).")
 
 

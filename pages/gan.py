@@ -5,7 +5,7 @@ import uuid
 
 import streamlit as st
 
-from dl_core import gan, notation
+from dl_core import engine, gan, notation
 from dl_core.gan import LOSS_LABELS, TARGET_LABELS, GanConfig
 from ui import fast, lesson, params
 from viz import gan as vg
@@ -69,7 +69,7 @@ def under_the_hood(cfg: GanConfig) -> None:
     a, b = st.columns(2)
     a.code(inspect.getsource(gan.fused_iteration), language="python")
     b.code(inspect.getsource(gan.autograd_iteration), language="python")
-    st.code(inspect.getsource(gan.backward), language="python")
+    st.code(inspect.getsource(gan.backward) + inspect.getsource(engine.dense_backward), language="python")  # fmt: skip
 
 
 lesson.header(

@@ -5,7 +5,7 @@ import uuid
 
 import streamlit as st
 
-from dl_core import data2d, mlp, notation
+from dl_core import data2d, engine, mlp, notation, optim
 from dl_core.mlp import Config
 from ui import fast, lesson, params
 from viz import playground as vp
@@ -136,6 +136,8 @@ def under_the_hood(cfg: Config) -> None:
         mine, ref = speeds(cfg)
         st.markdown(f"Full-batch steps per second: **{mine:,.0f}** hand-written, **{ref:,.0f}** nn.Module + torch.optim.")  # fmt: skip
     st.code(inspect.getsource(mlp.Net._step) + inspect.getsource(mlp.Net._regularize_and_update), language="python")  # fmt: skip
+    st.caption("The layer's backward pass and the optimizer's update they call, from the one engine every hand-trained page shares (dl_core/engine.py, dl_core/optim.py):")  # fmt: skip
+    st.code(inspect.getsource(engine.delta) + inspect.getsource(engine.dense_backward) + inspect.getsource(optim.update_), language="python")  # fmt: skip
     st.code(inspect.getsource(mlp.TorchMLP.forward) + inspect.getsource(mlp.reference_optimizer), language="python")  # fmt: skip
     device = st.session_state["pg_net"].device.upper()
     st.caption(f"Device: {device} (a step is ~30 microsecond-sized ops: a GPU launch costs more).")
