@@ -59,7 +59,7 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol("v", r"v", "v", "the velocity: momentum's running sum of gradients", "Gradient descent"),
     Symbol("beta1", r"\beta_1", "β₁", "Adam's decay rate of the gradient's mean", "Gradient descent"),
     Symbol("beta2", r"\beta_2", "β₂", "Adam's decay rate of the squared gradient's mean", "Gradient descent"),
-    Symbol("m_hat", r"\hat m, \hat v", "m̂, v̂", "Adam's bias-corrected first and second moments", "Gradient descent"),
+    Symbol("m_hat", r"\hat m, \hat s", "m̂, ŝ", "Adam's bias-corrected first and second moments (v is momentum's velocity)", "Gradient descent"),
     Symbol("epsilon", r"\epsilon", "ε", "a small constant against division by zero; a finite-difference step", "Gradient descent"),
     Symbol("s_sq", r"s, \hat s", "s, ŝ", "the running mean of squared gradients (RMSProp, Adam; the Adam paper's v, renamed as v is the velocity)", "Gradient descent"),
     Symbol("rho", r"\rho", "ρ", "RMSProp's decay rate of the squared gradient's mean (torch's alpha)", "Gradient descent"),

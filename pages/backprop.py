@@ -74,6 +74,7 @@ def with_your_numbers(wt: bp.Walkthrough, cfg: TinyConfig) -> None:
 
 def gradient_check(cfg: TinyConfig, eps: float, prec: str, kink: bool, act: str) -> None:
     st.subheader("Gradient check: is the backward pass right?")
+    lesson.toolkit_link("derivatives", "central differences and why their error falls like ε²")
     st.markdown(vb.CHECK_TEXT)
     st.latex(vb.REL_ERROR_FORMULA)
     gc = check(cfg, eps, prec, kink)

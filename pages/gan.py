@@ -202,6 +202,7 @@ def live() -> None:
     if tab := tabs.open("Learned D vs D*"):
         with tab:
             st.subheader("The learned D against the best D for the current G")
+            lesson.toolkit_link("information", "KL, JS, and forward vs reverse KL (mode seeking)")
             st.markdown(vg.optimum_markdown(cfg.loss))
             chart(st, "dstar", lambda: vg.dstar_figure(snap, cfg.loss), cfg.loss)
             st.latex(vg.dstar_latex(snap.js))

@@ -175,6 +175,7 @@ tabs = lesson.tabs(TABS)
 if tab := tabs.open("How large may η be?"):
     with tab:
         st.subheader("How large may η be? The curvature decides")
+        lesson.toolkit_link("quadratic", "eigenvalues of a quadratic and its condition number κ")
         st.markdown(vo.GD_RATE_INTRO)
         st.latex(vo.GD_RATE_FORMULA)
         if lam_min > 0:

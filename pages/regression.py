@@ -158,6 +158,7 @@ tabs = lesson.tabs(TABS)
 if tab := tabs.open("How large may η be?"):
     with tab:
         st.subheader("How large may η be? The Hessian of L decides")
+        lesson.toolkit_link("quadratic", "the quadratic form and κ")
         st.latex(
             r"\nabla L = \frac2n \sum_i (\hat y_i - y_i)\begin{pmatrix}x_i\\ 1\end{pmatrix},\qquad"
             r" H = \frac2n X^\top X,\qquad X^\top X \begin{pmatrix}w^*\\ b^*\end{pmatrix} = X^\top y,"
@@ -201,6 +202,9 @@ if tab := tabs.open("Full batch, mini-batch, stochastic"):
 if tab := tabs.open("Logistic regression"):
     with tab:
         st.subheader("Logistic regression: a line that separates two classes")
+        lesson.toolkit_link(
+            "probability", "binary cross-entropy as the Bernoulli negative log-likelihood"
+        )
         st.latex(
             r"\hat y_i = \sigma(a_i) = \frac{1}{1+e^{-a_i}},\quad a_i = w^\top x_i + b,\qquad "
             r"L = -\frac1n\sum_i \big[y_i\log \hat y_i + (1-y_i)\log(1-\hat y_i)\big]"

@@ -205,6 +205,7 @@ if tab := tabs.open("Early stopping"):
 if tab := tabs.open("Dropout"):
     with tab:
         st.subheader("Dropout: a random thinned network at every step")
+        lesson.toolkit_link("probability", "the Bernoulli distribution and expectations")
         st.markdown(
             "Each training step draws a mask r per unit, rⱼ ~ Bernoulli(1 − p), and divides the kept "
             "outputs by 1 − p (*inverted* dropout), so every unit's expected output is unchanged and "

@@ -127,3 +127,10 @@ class Tabs:
 def tabs(names: Sequence[str] | Mapping[str, str]) -> Tabs:
     """The page's tabs (one set per page): a list of labels, or a mapping slug -> label."""
     return Tabs(names)
+
+
+def toolkit_link(tab: str, what: str) -> None:
+    """A line that sends the learner to the Math toolkit's section this one relies on
+    (``tab``: the toolkit's tab slug: eigen, quadratic, derivatives, probability,
+    information)."""
+    st.caption(f":material/calculate: The math behind this: [{what}](math_toolkit?tab={tab}) in the Math toolkit.")  # fmt: skip
