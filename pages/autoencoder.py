@@ -210,6 +210,10 @@ if tab := tabs.open("VAE: the loss terms"):
             st.latex(line)
         st.caption(notation.caption(*va.VAE_SYMBOLS) + " " + va.BETA_NOTE)
         st.info(va.bce_note(ae.recon_floor(res_vae)), icon=":material/info:")
+        lesson.toolkit_link(
+            "probability", "the Gaussian, sampling z = μ + σε, and BCE as a Bernoulli likelihood"
+        )
+        lesson.toolkit_link("information", "entropy, cross-entropy and the KL divergence")
         vae_numbers(res_vae)
         curves = fast.figure(("ae.curves", res_vae.config), lambda: va.training_curves(res_vae, "VAE training"))  # fmt: skip
         st.plotly_chart(curves, key="vae-curves")
