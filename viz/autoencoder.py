@@ -387,8 +387,8 @@ IDEA = (
     "space, so a point drawn from it decodes to a new digit."
 )
 HEADER = (
-    r"z = f_\phi(x) \in \mathbb R^{d_z},\quad \hat x = g_\theta(z),\qquad "
-    r"L(\phi, \theta) = \frac{1}{n}\sum_{i=1}^{n} \frac{1}{64}\,\lVert x_i - \hat x_i \rVert^2"
+    r"z = f_{\mathrm{enc}}(x) \in \mathbb R^{d_z},\quad \hat x = g_{\mathrm{dec}}(z),\qquad "
+    r"L(\theta) = \frac{1}{n}\sum_{i=1}^{n} \frac{1}{64}\,\lVert x_i - \hat x_i \rVert^2"
 )
 
 
@@ -423,7 +423,7 @@ PCA_CAPTION = (
 DENOISE_TEXT = (
     "Train on corrupted inputs $\\tilde x = \\operatorname{{clip}}_{{[0, 1]}}(x + s\\,"
     "\\varepsilon)$, $\\varepsilon \\sim \\mathcal N(0, I)$, but score the output against the "
-    "clean $x$: $L = \\tfrac{{1}}{{64}}\\lVert g_\\theta(f_\\phi(\\tilde x)) - x\\rVert^2$ (Vincent "
+    "clean $x$: $L = \\tfrac{{1}}{{64}}\\lVert g_{{\\mathrm{{dec}}}}(f_{{\\mathrm{{enc}}}}(\\tilde x)) - x\\rVert^2$ (Vincent "
     "et al. 2008), where $s$ is the noise's standard deviation. Both models below have a roomy "
     "code, $d_z = {d_z}$. The plain AE, trained "
     "on clean digits only, never learned to remove noise; the denoising AE has to learn what "
@@ -431,9 +431,9 @@ DENOISE_TEXT = (
 )
 AE_FORMULA = (
     r"\underbrace{h^{(1)} = \operatorname{relu}(W^{(1)} x + b^{(1)}),\ \ "
-    r"z = W^{(2)} h^{(1)} + b^{(2)}}_{\text{encoder } f_\phi}"
+    r"z = W^{(2)} h^{(1)} + b^{(2)}}_{\text{encoder } f_{\mathrm{enc}}}"
     r"\qquad \underbrace{h^{(3)} = \operatorname{relu}(W^{(3)} z + b^{(3)}),\ \ "
-    r"\hat x = \sigma(W^{(4)} h^{(3)} + b^{(4)})}_{\text{decoder } g_\theta}"
+    r"\hat x = \sigma(W^{(4)} h^{(3)} + b^{(4)})}_{\text{decoder } g_{\mathrm{dec}}}"
 )
 AE_SYMBOLS = dict(
     keys=("W", "b_l", "h", "sigma_fn"),
@@ -441,12 +441,12 @@ AE_SYMBOLS = dict(
                   sigma_fn="the logistic sigmoid, which keeps x̂ in (0, 1)"),
 )  # fmt: skip
 VAE_FORMULA = (
-    r"[\mu, \log\sigma^2] = f_\phi(x),\qquad z = \mu + \sigma \odot \varepsilon,"
-    r"\ \ \varepsilon \sim \mathcal N(0, I),\qquad \hat x = g_\theta(z)"
+    r"[\mu, \log\sigma^2] = f_{\mathrm{enc}}(x),\qquad z = \mu + \sigma \odot \varepsilon,"
+    r"\ \ \varepsilon \sim \mathcal N(0, I),\qquad \hat x = g_{\mathrm{dec}}(z)"
 )
 ELBO_DEF = (
-    r"L_\beta(x) = \mathbb E_{z \sim q_\phi(z\mid x)}\big[-\log p_\theta(x \mid z)\big] + "
-    r"\beta\, D_{\mathrm{KL}}\big(q_\phi(z \mid x)\,\|\,\mathcal N(0, I)\big)"
+    r"L_\beta(x) = \mathbb E_{z \sim q(z\mid x)}\big[-\log p(x \mid z)\big] + "
+    r"\beta\, D_{\mathrm{KL}}\big(q(z \mid x)\,\|\,\mathcal N(0, I)\big)"
 )
 ELBO = (
     r"L_\beta(x) \approx \underbrace{-\sum_{j=1}^{64}\big[x_j \log \hat x_j + (1 - x_j)"
@@ -455,7 +455,7 @@ ELBO = (
     r"_{D_{\mathrm{KL}}(\mathcal N(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal N(0, I))}"
 )
 VAE_TEXT = (
-    "The VAE's encoder outputs a whole Gaussian $q_\\phi(z\\mid x) = \\mathcal N(\\mu, "
+    "The VAE's encoder outputs a whole Gaussian $q(z\\mid x) = \\mathcal N(\\mu, "
     "\\operatorname{diag}\\sigma^2)$ per image. A sample is written $z = \\mu + \\sigma \\odot "
     "\\varepsilon$ with the noise $\\varepsilon \\sim \\mathcal N(0, I)$ drawn separately, so "
     "gradients flow to $\\mu$ and $\\sigma$ (the **reparameterisation trick**, Kingma & Welling "
@@ -498,7 +498,7 @@ def _short(v: np.ndarray, digits: int = 3) -> str:
 def ae_numbers(s: AESample) -> list[str]:
     """The code and the error of one digit."""
     return [
-        rf"z = f_\phi(x_{{\#{s.i}}}) = {_short(s.z)}",
+        rf"z = f_{{\mathrm{{enc}}}}(x_{{\#{s.i}}}) = {_short(s.z)}",
         rf"\frac{{1}}{{64}}\lVert x - \hat x\rVert^2 = \frac{{{num(s.sq_err)}}}{{64}} = {num(s.mse)}",
     ]
 

@@ -60,7 +60,7 @@ def test_default_run_and_every_tab_with_numbers(monkeypatch):
     text = latex_text(at)
     assert r"\in \mathbb R^{d_z}" in text and "L(" in text  # d_z the latent size, L the loss
     assert "L = " not in text.replace(r"\text{nats}", "")  # L never names the latent size
-    assert r"z = f_\phi(x_{\#0}) = \begin{pmatrix}" in text  # the AE code of one digit
+    assert r"z = f_{\mathrm{enc}}(x_{\#0}) = \begin{pmatrix}" in text  # the AE code of one digit
     assert r"\operatorname{span}(v_1, \dots, v_{d_z})" in text
     angles = re.search(r"principal angles\} = \(([^)]*)\)", text).group(1)
     assert max(float(a) for a in re.findall(r"([\d.]+)\^\\circ", angles)) < 10.0
@@ -175,7 +175,7 @@ def test_view_controls_do_not_retrain_and_the_noise_retrains_only_the_denoiser(m
     at.slider(key="digit").set_value(7).run()
     assert_ok(at)
     assert trains == []  # the digits, the draw of ε and the path only read the trained models
-    assert r"z = f_\phi(x_{\#7}) = " in latex_text(at)
+    assert r"z = f_{\mathrm{enc}}(x_{\#7}) = " in latex_text(at)
     at = open_tab(at, "Reconstructions")
     dae_before = metric(at, "denoising AE")
     at.slider(key="noise").set_value(0.45).run()
