@@ -205,6 +205,9 @@ if tab := tabs.open("Generate: walk the latent plane"):
 if tab := tabs.open("VAE: the loss terms"):
     with tab:
         st.subheader("The variational autoencoder and its loss")
+        lesson.toolkit_link(
+            "information", "KL divergence, and the reparameterisation z = μ + σε (Probability tab)"
+        )
         st.markdown(va.VAE_TEXT)
         for line in (va.VAE_FORMULA, va.ELBO_DEF, va.ELBO):
             st.latex(line)
