@@ -14,6 +14,9 @@ from viz import toolkit as vt
 
 TABS = {"eigen": "Eigenvectors & SVD", "quadratic": "Quadratic form & κ",
         "derivatives": "Derivatives", "probability": "Probability", "information": "Information"}  # fmt: skip
+# Every URL setting inside a tab: a link keeps them while another tab is open.
+TAB_KEYS = ("fn", "px", "py", "dir", "fd", "mean", "sd", "prob", "samples", "draw", "mle_lr",
+            "mle_steps", "unit", "sep", "width", "left", *(f"{d}{i}" for d in "pq" for i in range(1, 5)))  # fmt: skip
 EPS_OPTIONS = params.log_options(-12, 0)  # the finite-difference step: 1e-12 … 1
 EPS_SWEEP = np.logspace(-12, 0, 49)
 LR_OPTIONS = params.log_options(-3, 0)  # 0.001 … 1
@@ -197,7 +200,9 @@ with right:
     latex(vt.matrix_lines(A, eig))
     st.markdown(vt.matrix_text(eig))
 
-tabs = lesson.tabs(TABS)  # ?tab=derivatives opens a section; the URL follows the open tab
+tabs = lesson.tabs(
+    TABS, settings=TAB_KEYS
+)  # ?tab=derivatives opens a section; the URL follows the open tab
 if tab := tabs.open(TABS["eigen"]):
     with tab:
         st.subheader("Eigenvectors, the determinant and the SVD")

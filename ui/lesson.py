@@ -75,7 +75,6 @@ def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
 
 
 TAB_PARAM = "tab"  # ?tab=<slug> opens a section; the URL follows the open tab
-CLOSED_TABS = "_lazy_tabs_closed"  # session_state: this run left tabs unrendered
 
 
 def slug(label: str) -> str:
@@ -89,15 +88,15 @@ class Tabs:
 
     A link can open one: ``?tab=<slug>`` (the slug of its label, or the key of a mapping
     slug -> label), and the URL names the open tab, so a copied link reopens it. Settings
-    of widgets inside closed tabs stay in the URL (``params.link_report`` cannot see them
-    this run), so a link keeps them until their tab opens and reads them."""
+    of widgets inside closed tabs (``settings``, or the page's exporter specs) stay in the
+    URL, so a link keeps them until their tab opens and reads them."""
 
-    def __init__(self, names: Sequence[str] | Mapping[str, str]) -> None:
+    def __init__(self, names: Sequence[str] | Mapping[str, str], settings: Sequence[str] = ()) -> None:  # fmt: skip
         labels = list(names.values()) if isinstance(names, Mapping) else list(names)
         slugs = list(names) if isinstance(names, Mapping) else [slug(n) for n in labels]
         self.names, self.slugs = labels, dict(zip(slugs, labels, strict=True))
         state = st.session_state
-        state.setdefault(params.SEEN, set()).add(TAB_PARAM)
+        params.declare(TAB_PARAM, *settings)
         try:
             asked = st.query_params.get(TAB_PARAM)
         except Exception:
@@ -106,7 +105,6 @@ class Tabs:
             state[TABS_KEY] = self.slugs[asked]
         containers = st.tabs(labels, key=TABS_KEY, on_change="rerun")
         self._tabs = dict(zip(labels, containers, strict=True))
-        state[CLOSED_TABS] = len(labels) > 1
         open_label = state.get(TABS_KEY, labels[0])
         open_slug = {v: k for k, v in self.slugs.items()}.get(open_label, slugs[0])
         try:
@@ -124,9 +122,10 @@ class Tabs:
         return tab if tab.open is not False else None
 
 
-def tabs(names: Sequence[str] | Mapping[str, str]) -> Tabs:
-    """The page's tabs (one set per page): a list of labels, or a mapping slug -> label."""
-    return Tabs(names)
+def tabs(names: Sequence[str] | Mapping[str, str], settings: Sequence[str] = ()) -> Tabs:
+    """The page's tabs (one set per page): a list of labels, or a mapping slug -> label.
+    ``settings``: the URL keys of widgets inside the tabs (kept in a link while closed)."""
+    return Tabs(names, settings)
 
 
 def toolkit_link(tab: str, what: str) -> None:

@@ -17,7 +17,6 @@ types is ever evaluated as code.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -108,7 +107,6 @@ def begin_run(page: str) -> None:
     """Called by app.py before a page runs: forget which URL keys the last run read, and
     the adjustments of another page's link."""
     st.session_state[SEEN] = set()
-    st.session_state["_lazy_tabs_closed"] = False
     if st.session_state.get("_link_page") != page:
         st.session_state["_link_page"] = page
         st.session_state[ADJUSTED] = {}
@@ -120,15 +118,11 @@ def link_report() -> list[tuple[str, str, str]]:
     the URL. Call after the page has run (app.py does)."""
     seen = st.session_state.get(SEEN, set())
     adjusted = st.session_state.setdefault(ADJUSTED, {})
-    # A page whose closed tabs were not drawn cannot tell a closed tab's setting from a
-    # stray key: a well-formed one stays in the URL for its tab to read (ui.lesson).
-    closed = st.session_state.get("_lazy_tabs_closed", False)
+    # Settings of widgets in closed tabs are not drawn this run: the page declares them
+    # (``declare``) or the exporter's specs of the page name them; they stay in the URL.
+    seen = seen | _page_settings(st.session_state.get("_link_page", ""))
     try:
-        unknown = [
-            k for k in st.query_params
-            if k not in seen and k not in STREAMLIT_KEYS
-            and not (closed and _looks_like_a_setting(k, st.query_params.get(k) or ""))
-        ]  # fmt: skip
+        unknown = [k for k in st.query_params if k not in seen and k not in STREAMLIT_KEYS]
         for k in unknown:
             adjusted[k] = (st.query_params.get(k) or "", "ignored: not a setting here")
             del st.query_params[k]
@@ -137,8 +131,21 @@ def link_report() -> list[tuple[str, str, str]]:
     return [(k, raw[:40], used) for k, (raw, used) in adjusted.items()]
 
 
-def _looks_like_a_setting(key: str, raw: str) -> bool:
-    return re.fullmatch(r"[a-z][a-z0-9_]{0,23}", key) is not None and len(raw) <= MAX_PARAM_LEN
+def declare(*keys: str) -> None:
+    """URL settings of this page that this run may not draw (widgets inside closed tabs):
+    a link keeps them for the run that opens their tab."""
+    st.session_state.setdefault(SEEN, set()).update(keys)
+
+
+def _page_settings(page: str) -> set[str]:
+    """Every URL setting of ``page`` that the take-home exporter knows (a test checks its
+    specs against the page's widgets), wherever the widget sits."""
+    from dl_core import export  # light: no torch
+
+    try:
+        return {p.key for p in export.specs(page)} if page in export.PAGES else set()
+    except Exception:
+        return set()
 
 
 def _sync(key: str, value: Any, default: Any, fmt: Callable[[Any], str] = str) -> None:
