@@ -29,9 +29,12 @@ def chart(where, name: str, key: tuple, build) -> None:
 
 def view(where, label: str, key: str, hi: int, default: int, lo: int = 1) -> int:
     """A view slider whose range follows the result; a value left from a larger range is clamped."""
-    if key in st.session_state:
-        st.session_state[key] = min(max(st.session_state[key], lo), hi)
-    return where.slider(label, lo, hi, min(default, hi), key=key) if hi > lo else lo
+    if hi <= lo:
+        return lo
+    # The value lives in session state (clamped to the new range); no default beside it, or
+    # Streamlit warns that the widget got a value both ways.
+    st.session_state[key] = min(max(st.session_state.get(key, default), lo), hi)
+    return where.slider(label, lo, hi, key=key)
 
 
 @fast.section
