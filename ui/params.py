@@ -22,6 +22,9 @@ from typing import Any
 
 import streamlit as st
 
+# One parser for links, shared with the take-home exporter (which reads the same URLs).
+from dl_core.export.params import clamp, log_options, nearest, parse_number  # noqa: F401 (pages call params.*)
+
 MAX_PARAM_LEN = 64  # longer query strings are ignored outright
 
 
@@ -33,29 +36,6 @@ def _raw(key: str) -> str | None:
     if raw is None or len(raw) > MAX_PARAM_LEN:
         return None
     return raw
-
-
-def parse_number(raw: str | None) -> float | None:
-    """A finite float from a query string, or None. Never evaluates code."""
-    if raw is None:
-        return None
-    try:
-        v = float(raw.strip())
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
-
-
-def clamp(v: float, lo: float, hi: float) -> float:
-    return min(max(v, lo), hi)
-
-
-def nearest(options: Sequence[float], v: float, log: bool = False) -> float:
-    """The option closest to v (in log space when ``log``)."""
-    if log:
-        v = max(v, min(o for o in options if o > 0))
-        return min(options, key=lambda o: abs(math.log(o) - math.log(v)) if o > 0 else math.inf)
-    return min(options, key=lambda o: abs(o - v))
 
 
 ADJUSTED = "_link_adjusted"  # session_state: {key: (raw text, what was used)}
@@ -244,10 +224,3 @@ def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
     from ui import lesson  # lesson builds on this module
 
     lesson.try_this(presets)
-
-
-def log_options(lo_exp: int, hi_exp: int) -> list[float]:
-    """1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 per decade from 10**lo_exp to 10**hi_exp."""
-    mantissas = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
-    out = [float(f"{m}e{e}") for e in range(lo_exp, hi_exp) for m in mantissas]
-    return out + [float(f"1e{hi_exp}")]
