@@ -1,7 +1,7 @@
 """How long the app takes to answer a slider, as a learner feels it.
 
 ``python -m tools.latency [--pages cnn rnn] [--repeats 3] [--json PATH] [--max-sliders N]
-[--no-cold]`` starts its own ``streamlit run app.py`` and opens every page (all but Home by
+[--no-cold | --cold-only] [--cold-repeats 3]`` starts its own ``streamlit run app.py`` and opens every page (all but Home by
 default) in headless Chromium, 1400 x 1000. It reports:
 
 - per slider: every visible ``stSlider`` (``st.slider`` and ``st.select_slider``, main area
@@ -169,7 +169,8 @@ class Report:
     machine: dict[str, Any]
     pages: tuple[PageReport, ...]
     median_slider_s: float | None  # over every slider of every page
-    cold_start_s: float | None
+    cold_start_s: float | None  # the median of cold_starts_s
+    cold_starts_s: tuple[float, ...] = ()
 
 
 def _median(xs: Sequence[float]) -> float | None:
@@ -459,17 +460,18 @@ def machine_info(browser_version: str = "") -> dict[str, Any]:
 
 
 def make_report(
-    machine: dict[str, Any], pages: Sequence[PageReport], cold_start_s: float | None
+    machine: dict[str, Any], pages: Sequence[PageReport], cold_starts_s: Sequence[float] = ()
 ) -> Report:
     medians = [s.median_s for p in pages for s in p.sliders if s.median_s is not None]
-    return Report(machine, tuple(pages), _median(medians), cold_start_s)
+    cold = tuple(cold_starts_s)
+    return Report(machine, tuple(pages), _median(medians), _median(cold), cold)
 
 
 def run(
     pages: Sequence[str],
     repeats: int = 3,
     max_sliders: int = 40,
-    cold: bool = True,
+    cold: int = 1,
     timeout_s: float = TIMEOUT_S,
     progress: Callable[[str], None] = print,
 ) -> Report:
@@ -480,10 +482,10 @@ def run(
         browser = launch_browser(p)
         try:
             machine["chromium"] = browser.version
-            cold_s = None
-            if cold:
-                cold_s = cold_start(browser, timeout_s=timeout_s)
-                progress(f"cold start to the first chart of /{COLD_PAGE}: {cold_s:.2f} s\n")
+            cold_s = []
+            for _ in range(cold):
+                cold_s.append(cold_start(browser, timeout_s=timeout_s))
+                progress(f"cold start to the first chart of /{COLD_PAGE}: {cold_s[-1]:.2f} s\n")
             reports = []
             with streamlit_server() as url:
                 for page in pages:
@@ -530,7 +532,10 @@ def format_summary(r: Report) -> str:
         )
     n = sum(len(p.sliders) for p in r.pages)
     lines.append(f"median over all {n} sliders: {_s(r.median_slider_s)} s")
-    lines.append(f"cold start to the first chart of /{COLD_PAGE}: {_s(r.cold_start_s)} s")
+    lines.append(
+        f"cold start to the first chart of /{COLD_PAGE}: median {_s(r.cold_start_s)} s of "
+        + (", ".join(_s(t) for t in r.cold_starts_s) or "none")
+    )
     m = r.machine
     lines.append(
         f"{m['date']}, {m['cpus']} CPUs (load {m['load_average'][0]:.1f} before), torch {m['torch']}, "
@@ -549,6 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--max-sliders", type=int, default=40, help="per page")
     ap.add_argument("--timeout", type=float, default=TIMEOUT_S, help="seconds per nudge")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold start")
+    ap.add_argument("--cold-repeats", type=int, default=3, help="cold starts (median)")
+    ap.add_argument("--cold-only", action="store_true", help="only the cold start")
     ap.add_argument("--json", type=Path, help="write the whole report here")
     a = ap.parse_args(argv)
     # AppTest in this process's main thread: Streamlit warns that there is no session (a
@@ -558,7 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if a.repeats < 1 or a.max_sliders < 0 or not math.isfinite(a.timeout) or a.timeout <= 0:
         ap.error("--repeats must be >= 1, --max-sliders >= 0, --timeout > 0")
-    report = run(a.pages, a.repeats, a.max_sliders, not a.no_cold, a.timeout)
+    cold = 0 if a.no_cold else max(a.cold_repeats, 1)
+    report = run([] if a.cold_only else a.pages, a.repeats, a.max_sliders, cold, a.timeout)
     print(format_summary(report))
     if a.json:
         a.json.write_text(json.dumps(asdict(report), indent=1) + "\n")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 def test_the_benchmark_times_sliders_server_rerun_and_charts(server, browser):
     page = latency.measure_page(browser, server, "regression", repeats=1, max_sliders=2)
-    report = latency.make_report(latency.machine_info(browser.version), [page], None)
+    report = latency.make_report(latency.machine_info(browser.version), [page])
 
     assert page.page == "regression" and page.errors == ()
     assert page.load_s is not None and math.isfinite(page.load_s) and page.load_s > 0
