@@ -86,9 +86,14 @@ window.__latencyLog = {msgs: [], tasks: []};
   };
   window.WebSocket.prototype = Native.prototype;
   Object.assign(window.WebSocket, Native);
-  new PerformanceObserver(list => {
-    for (const e of list.getEntries()) window.__latencyLog.tasks.push(e.startTime + e.duration);
-  }).observe({type: 'longtask', buffered: true});
+  const keep = entries => {
+    for (const e of entries) window.__latencyLog.tasks.push(e.startTime + e.duration);
+  };
+  const observer = new PerformanceObserver(list => keep(list.getEntries()));
+  observer.observe({type: 'longtask', buffered: true});
+  // A long task's entry reaches the callback only some time after the task: whoever reads
+  // the log first takes the entries still queued (see _SETTLED_JS).
+  window.__latencyLog.flush = () => keep(observer.takeRecords());
 })();
 """
 # Installed once per page load: the keydown, and when the script state turns "running".
@@ -105,8 +110,12 @@ _INSTALL_JS = """() => {
 }"""
 _RESET_JS = "() => Object.assign(window.__latency, {keyAt: null, startedAt: null})"
 # After the run: is the page idle, and when did it settle (see the module's docstring)?
-_SETTLED_JS = """() => {
+_SETTLED_JS = """async () => {
+  // Once the browser is idle (a chart's drawing, queued after the messages, has run), take
+  // the long tasks whose entries are still queued.
+  await new Promise(r => requestAnimationFrame(() => requestIdleCallback(r, {timeout: 2000})));
   const L = window.__latency, log = window.__latencyLog;
+  log.flush();
   const app = document.querySelector('[data-testid="stApp"]');
   const idle = app.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-testid="stSkeleton"]');
