@@ -21,7 +21,7 @@ tab's view sliders still rerun only their ``fast.section``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -50,18 +50,24 @@ def _apply(name: str, values: dict[str, Any]) -> None:
     st.session_state[_PRESET_KEY] = name
 
 
-def _still_set(values: dict[str, Any]) -> bool:
+def _still_set(values: dict[str, Any], run_state: Collection[str] = ()) -> bool:
     """Whether the widgets still hold the preset's values (the learner has not moved one).
-    The tab a preset opens does not count: reading another tab keeps the experiment."""
+    Only settings count: the tab a preset opens (reading another tab keeps the experiment)
+    and the ``run_state`` keys it sets (Pause after a preset that starts play) do not."""
     state = st.session_state
-    return all(k in state and state[k] == v for k, v in values.items() if k != TABS_KEY)
+    ignored = {TABS_KEY, *run_state}
+    return all(k in state and state[k] == v for k, v in values.items() if k not in ignored)
 
 
-def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
+def try_this(
+    presets: dict[str, tuple[dict[str, Any], str]], run_state: Collection[str] = ()
+) -> None:
     """The "Try this" row, compact enough for the first screen: one button per experiment
     (its note is the button's tooltip). After a press, the note of what to look for stands
-    under the row for as long as the widgets hold that experiment's values.
-    ``presets``: name -> (values, note)."""
+    under the row for as long as the widgets hold that experiment's settings.
+    ``presets``: name -> (values, note). ``run_state``: keys a preset may set that are the
+    run's state, not settings (a playing flag, ``ui.play``): they start the experiment, and
+    changing them later (Pause, Play) keeps it."""
     row = st.container(key=TRY_THIS_KEY)  # CSS class st-key-try_this: the e2e test finds it
     cols = row.columns([0.9] + [2] * len(presets), vertical_alignment="center")
     cols[0].markdown("**Try&nbsp;this:**")
@@ -70,7 +76,7 @@ def try_this(presets: dict[str, tuple[dict[str, Any], str]]) -> None:
             name, on_click=_apply, args=(name, dict(values)), help=note, use_container_width=True
         )
     applied = st.session_state.get(_PRESET_KEY)
-    if applied in presets and _still_set(presets[applied][0]):
+    if applied in presets and _still_set(presets[applied][0], run_state):
         row.info(f"**{applied}.** {presets[applied][1]}", icon=":material/science:")
 
 
