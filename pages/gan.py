@@ -1,13 +1,12 @@
 """Generative adversarial networks: GAN Lab's live 2-D view, plus the theory it leaves out."""
 
 import inspect
-import uuid
 
 import streamlit as st
 
 from dl_core import engine, gan, notation
 from dl_core.gan import LOSS_LABELS, TARGET_LABELS, GanConfig
-from ui import fast, lesson, params
+from ui import lesson, params, play
 from viz import gan as vg
 from viz.latex import plain
 
@@ -17,6 +16,10 @@ UI_MAX_STEPS = 20_000  # playing stops here
 TABS = ("Learned D vs D*", "Losses and coverage", "The game in numbers", "Under the hood")
 NAMES = {"adam": "Adam", "sgd": "SGD", "relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh",
          "gaussian": "Gaussian N(0, I)", "uniform": "uniform on [−1, 1]"}  # fmt: skip
+# The session's GAN ("gan_state"), trained live: Step and every frame train `per_tick` steps.
+PLAYER = play.Player(
+    "gan_playing", "gan_state", gan.advance, lambda state: state.step, UI_MAX_STEPS
+)
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing with autograd…")
@@ -24,31 +27,11 @@ def autograd_gap(cfg: GanConfig) -> float:
     return gan.hand_vs_autograd_gap(cfg)
 
 
-def new_state(cfg: GanConfig) -> None:
-    st.session_state["gan_state"] = gan.init_state(cfg)
-    st.session_state["gan_state_id"] = uuid.uuid4().hex  # names this run in figure keys
-
-
-def tick(n: int) -> None:
-    """Advance the session's GAN by n generator steps (the fragment and the Step button)."""
-    state = st.session_state["gan_state"]
-    gan.advance(state, min(n, UI_MAX_STEPS - state.step))
-    if state.diverged_at is not None or state.step >= UI_MAX_STEPS:
-        st.session_state["gan_playing"] = False
-
-
-def reset(cfg: GanConfig) -> None:
-    new_state(cfg)
-    st.session_state["gan_playing"] = False
-
-
 def chart(where, name: str, build, *view) -> None:
-    """A chart of the session's GAN. Paused, it is built once per training state (the state's
-    id and step) and view; playing, every frame is seen once, so it is built afresh rather
-    than crowd the shared figure cache."""
+    """A chart of the session's GAN: paused, built once per training state (its step) and
+    view; playing, afresh every frame (``play.figure``)."""
     state = st.session_state["gan_state"]
-    key = (f"gan.{name}", st.session_state["gan_state_id"], state.step, state.diverged_at)
-    fig = build() if st.session_state["gan_playing"] else fast.figure((*key, *view), build)
+    fig = play.figure(PLAYER, f"gan.{name}", build, state.step, state.diverged_at, *view)
     where.plotly_chart(fig, key=name)
 
 
@@ -116,7 +99,7 @@ presets = {
         "and blow up within a few steps.",
     ),
 }  # fmt: skip
-lesson.try_this(presets)
+lesson.try_this(presets, run_state=(PLAYER.key,))  # pressing Pause keeps the experiment
 
 # ---------------------------------------------------------------- settings
 with st.sidebar:
@@ -144,36 +127,19 @@ cfg = GanConfig(
     d_hidden=(d_width,) * d_layers, activation=act, loss=loss, d_optimizer=d_opt,
     g_optimizer=g_opt, d_lr=d_lr, g_lr=g_lr, d_steps=k, batch_size=batch, seed=seed,
 )  # fmt: skip
-if "gan_state" not in st.session_state or st.session_state["gan_state"].cfg != cfg:
-    new_state(cfg)
-st.session_state.setdefault("gan_state_id", uuid.uuid4().hex)
-st.session_state.setdefault("gan_playing", False)
-playing = st.session_state["gan_playing"]
+play.model(PLAYER, lambda: gan.init_state(cfg), keep=lambda state: state.cfg == cfg)
+playing = play.playing(PLAYER)
 
 
-@st.fragment(run_every=TICK_SECONDS if playing else None)
+@play.fragment(playing, TICK_SECONDS)
 def live() -> None:
-    if st.session_state["gan_playing"] != playing:  # Play or Pause, pressed in here: the page
-        st.rerun(scope="app")  # sets the tick, so it reruns whole
+    play.frame(PLAYER, playing, per_tick)  # one frame; reruns the page when play starts or stops
     state = st.session_state["gan_state"]
-    if playing:
-        tick(per_tick)
-        if not st.session_state["gan_playing"]:  # stopped by divergence or the cap
-            st.rerun(scope="app")
     snap = gan.snapshot(state)
     cov, m = snap.coverage, snap.numbers
 
     left, right = st.columns([3, 2])
-    b1, b2, b3 = right.columns(3)
-    b1.button(
-        "Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-        type="primary", use_container_width=True,
-        on_click=lambda: st.session_state.update(gan_playing=not playing),  # idempotent
-    )  # fmt: skip
-    b2.button("Step", icon=":material/skip_next:", on_click=tick, args=(per_tick,),
-              use_container_width=True)  # fmt: skip
-    b3.button("Reset", icon=":material/restart_alt:", on_click=reset, args=(cfg,),
-              use_container_width=True)  # fmt: skip
+    play.controls(PLAYER, playing, right.columns(3), per_tick, new=lambda: gan.init_state(cfg))
     m1, m2 = right.columns(2)
     m1.metric("Generator step", f"{state.step:,}")
     m2.metric("Modes covered", f"{cov.covered} / {cov.n_modes}")

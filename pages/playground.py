@@ -1,13 +1,12 @@
 """Neural-network playground: a multilayer perceptron trained live on 2-D data."""
 
 import inspect
-import uuid
 
 import streamlit as st
 
-from dl_core import data2d, engine, mlp, notation, optim
+from dl_core import data2d, engine, mlp, optim
 from dl_core.mlp import Config
-from ui import fast, lesson, params
+from ui import fast, lesson, params, play
 from viz import playground as vp
 
 LR_OPTIONS = params.log_options(-4, 1)  # 1e-4 .. 10
@@ -15,6 +14,10 @@ RATE_OPTIONS = params.log_options(-5, 1)  # alpha
 TICK_SECONDS = 0.3  # the live fragment reruns this often while playing
 MAP_RES, TILE_RES = 50, 16  # heat-map cells per axis: decision map, neuron tiles
 TABS = ["With your numbers", "Dropout", "Batch norm", "The formulas", "Under the hood"]
+# The session's network ("pg_net"), trained live: Step trains one step, Play `speed` a tick.
+PLAYER = play.Player(
+    "pg_playing", "pg_net", mlp.Net.advance, lambda net: net.step_count, mlp.MAX_PLAY_STEPS
+)
 
 
 @st.cache_data(max_entries=32, show_spinner="Comparing with torch.nn + torch.optim ...")
@@ -27,22 +30,12 @@ def speeds(cfg: Config) -> tuple[float, float]:
     return mlp.steps_per_second(cfg), mlp.reference_steps_per_second(cfg)
 
 
-def set_playing(value: bool) -> None:
-    st.session_state["pg_playing"] = value
-
-
-def reset() -> None:
-    st.session_state.pop("pg_net", None)
-
-
 def chart(where, name: str, build, *view) -> None:
-    """A chart of the session's network. Paused, it is built once per network state (the
-    network's id, its step and record counts) and view; playing, every tick draws a frame
-    that is seen once, so it is built afresh rather than crowd the shared figure cache."""
+    """A chart of the session's network: paused, built once per network state (its step and
+    record counts, its settings) and view; playing, afresh every tick (``play.figure``)."""
     net = st.session_state["pg_net"]
-    state = (st.session_state["pg_net_id"], net.step_count, len(net.history.step), net.cfg)
-    ticking = st.session_state.get("pg_playing") and net.diverged_at is None
-    fig = build() if ticking else fast.figure((f"playground.{name}", *state, *view), build)
+    state = (net.step_count, len(net.history.step), net.cfg)
+    fig = play.figure(PLAYER, f"playground.{name}", build, *state, *view)
     where.plotly_chart(fig, key=f"pg_{name}")
 
 
@@ -56,8 +49,7 @@ def one_neuron(cfg: Config) -> None:
     """One neuron at one point, and the last update of one weight: its pickers rerun only this."""
     net = st.session_state["pg_net"]
     st.subheader("With your numbers: one neuron, one point")
-    st.caption("The network's own weights, in evaluation mode (no dropout; batch norm's running "
-               "averages). While playing they stay as they were at Play: Pause to update them.")  # fmt: skip
+    st.caption(vp.WEIGHTS_NOTE)
     n_cols = len(cfg.hidden) + 1
     s1, s2, s3, s4 = st.columns(4)
     layer = s1.selectbox("Layer", range(1, n_cols + 1), key="pg_layer",
@@ -113,8 +105,7 @@ def batch_norm_tab(cfg: Config) -> None:
     layer = hidden_layer("Hidden layer", "pg_bn_layer", cfg, c1)
     unit = c2.selectbox("Unit j", range(1, cfg.hidden[layer - 1] + 1), key="pg_bn_unit")
     v = mlp.batch_norm_view(net, layer)
-    st.markdown(f"A training batch of **{len(v.a)}** points (the sidebar's batch size), its "
-                f"first point, unit {unit} of hidden layer {layer}, after {net.step_count:,} step{'s' * (net.step_count != 1)}:")  # fmt: skip
+    st.markdown(vp.bn_batch_text(v, unit, layer, net.step_count))
     for line in vp.bn_latex(v, unit):
         st.latex(line)
     fmt = {c: st.column_config.NumberColumn(format="%.3g") for c in vp.bn_table(v).columns[1:]}
@@ -149,11 +140,8 @@ lesson.header(
     "takes a weighted sum of its inputs and squashes it with an activation function φ. Press "
     "**Play** and watch the decision boundary form; the tiles show what every neuron computes.",
     vp.KEY_FORMULA,
-    notation.caption("a", "h", "W", "phi", "theta", "eta", a="pre-activation of layer l",
-                     h="its activation (h⁽⁰⁾ = x: the input features)", W="layer l's weights",
-                     theta="every weight and bias",
-                     eta="the learning rate (SGD's step; momentum and Adam reshape it)"),
-)  # fmt: skip
+    vp.key_symbols(),
+)
 
 with st.sidebar:
     st.header("Data")
@@ -190,54 +178,35 @@ cfg = Config(
     batch_norm=bn, dropout=dropout, optimizer=opt, lr=lr, batch_size=batch,
     regularization=reg, reg_rate=rate if reg != "none" else 0.0, seed=seed,
 )  # fmt: skip
-net: mlp.Net | None = st.session_state.get("pg_net")
-if net is None or not net.update(cfg):  # a new structure needs a new network; η etc. do not
-    net = st.session_state["pg_net"] = mlp.Net(cfg)
-    st.session_state["pg_net_id"] = uuid.uuid4().hex  # names this network in figure keys
-st.session_state.setdefault("pg_net_id", uuid.uuid4().hex)
-playing = st.session_state.setdefault("pg_playing", False) and net.diverged_at is None
+# A new structure needs a new network; η, the optimizer etc. do not (``update`` adopts them).
+net: mlp.Net = play.model(PLAYER, lambda: mlp.Net(cfg), keep=lambda net: net.update(cfg))
+playing = play.playing(PLAYER)
 
-lesson.try_this(vp.PRESETS)  # Try this: experiments with what to look for
+lesson.try_this(vp.PRESETS, run_state=(PLAYER.key,))  # experiments, with what to look for
 c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1.3, 1.4], vertical_alignment="center")
-c1.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-          on_click=set_playing, args=(not playing,), type="primary", use_container_width=True)  # fmt: skip
-if c2.button("Step", icon=":material/skip_next:", use_container_width=True):
-    net.advance(min(1, mlp.MAX_PLAY_STEPS - net.step_count))
-c3.button("Reset", icon=":material/restart_alt:", on_click=reset, use_container_width=True)
+play.controls(PLAYER, playing, (c1, c2, c3), step=1, new=lambda: mlp.Net(cfg))
 c4.button("Regenerate data", icon=":material/shuffle:", on_click=params.apply_preset,
           args=({"dseed": (data_seed + 1) % 100},), use_container_width=True)  # fmt: skip
 c5.toggle("Show test points (hollow)", key="pg_show_test")
 
 
-@st.fragment(run_every=TICK_SECONDS if playing else None)
+@play.fragment(playing, TICK_SECONDS)
 def live() -> None:
     """One tick: train ``speed`` steps, then redraw the maps and curves (only this part)."""
+    play.frame(PLAYER, playing, speed)  # stops at the cap or on divergence
     net = st.session_state["pg_net"]
-    if st.session_state.get("pg_playing") and net.diverged_at is None:
-        net.advance(min(speed, mlp.MAX_PLAY_STEPS - net.step_count))
-        if net.diverged_at is not None or net.step_count >= mlp.MAX_PLAY_STEPS:
-            st.session_state["pg_playing"] = False  # stop ticking: rerun with play off
-            st.rerun(scope="app")
     if net.step_count >= mlp.MAX_PLAY_STEPS:
         st.info(f"Paused at the page's limit of {mlp.MAX_PLAY_STEPS:,} steps. Press Reset to "
                 "train again.", icon=":material/timer:")  # fmt: skip
     if (diagnosis := mlp.diagnose(net)) is not None:
         st.warning(diagnosis + " Press Reset to start again.", icon=":material/warning:")
-    h, d = net.history, net.data
+    h = net.history
     test_on = st.session_state.get("pg_show_test", False)
     left, right = st.columns([2, 3] if len(cfg.hidden) >= 4 else [1, 1])  # deep nets need width
-    chart(left, "map", lambda: vp.decision_map(
-        mlp.grid(net, MAP_RES), cfg, d.X_train.numpy(), d.y_train.numpy(),
-        d.X_test.numpy() if test_on else None, d.y_test.numpy() if test_on else None,
-        "Regression surface" if cfg.task == "regression" else "Decision boundary",
-    ), test_on)  # fmt: skip
+    chart(left, "map", lambda: vp.live_map(mlp.grid(net, MAP_RES), cfg, net.data, test_on), test_on)
     chart(right, "network", lambda: vp.network_figure(cfg, net.params(), mlp.grid(net, TILE_RES)))
-    m = st.columns(4)
-    m[0].metric("Epoch", f"{net.epoch:,.1f}", help=f"{net.step_count:,} steps")
-    m[1].metric("Train loss", vp.fmt(h.train_loss[-1]), help=vp.EVAL_NOTE)
-    m[2].metric("Test loss", vp.fmt(h.test_loss[-1]), help=vp.EVAL_NOTE)
-    if cfg.task != "regression":
-        m[3].metric("Test accuracy", f"{h.test_acc[-1]:.1%}")
+    for col, (label, value, note) in zip(st.columns(4), vp.live_metrics(net)):
+        col.metric(label, value, help=note)
     if net.step_count == 0:
         return st.info("The loss and accuracy curves appear here once training starts: press "
                        "**Play** or **Step**.", icon=":material/show_chart:")  # fmt: skip

@@ -13,8 +13,10 @@ from dl_core.mlp import (
     FEATURE_LATEX,
     BatchNormView,
     Config,
+    Data,
     DropoutView,
     Grid,
+    Net,
     NeuronWalk,
     WeightUpdate,
 )
@@ -98,6 +100,14 @@ def decision_map(
     fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", showgrid=False, zeroline=False,
                      autorange=False, constrain="domain")  # fmt: skip
     return fig
+
+
+def live_map(g: Grid, cfg: Config, data: Data, show_test: bool) -> go.Figure:
+    """The live view's map: the decision boundary (the regression surface) with the training
+    points, and the test points (hollow) when the page's toggle asks for them."""
+    test = (data.X_test.numpy(), data.y_test.numpy()) if show_test else (None, None)
+    title = "Regression surface" if cfg.task == "regression" else "Decision boundary"
+    return decision_map(g, cfg, data.X_train.numpy(), data.y_train.numpy(), *test, title)
 
 
 def _points(fig: go.Figure, cfg: Config, X: np.ndarray, y: np.ndarray, name: str):
@@ -534,6 +544,14 @@ def bn_latex(v: BatchNormView, unit: int, sample: int = 0) -> list[str]:
     ]
 
 
+def bn_batch_text(v: BatchNormView, unit: int, layer: int, steps: int) -> str:
+    """The line above the batch-norm formulas: which batch, point and unit they show."""
+    return (
+        f"A training batch of **{len(v.a)}** points (the sidebar's batch size), its first "
+        f"point, unit {unit} of hidden layer {layer}, after {steps:,} step{'s' * (steps != 1)}:"
+    )
+
+
 def bn_table(v: BatchNormView) -> pd.DataFrame:
     return pd.DataFrame({
         "unit j": np.arange(1, len(v.mu_B) + 1),
@@ -555,6 +573,38 @@ EVAL_NOTE = (
     "On all training (or test) points in evaluation mode (no dropout, batch norm's running "
     "averages), without the penalty: not the loss of the last training batch."
 )
+WEIGHTS_NOTE = (
+    "The network's own weights, in evaluation mode (no dropout; batch norm's running "
+    "averages). While playing they stay as they were at Play: Pause to update them."
+)
+
+
+def key_symbols() -> str:
+    """The caption under the page's key formula, naming its symbols."""
+    from dl_core import notation
+
+    return notation.caption(
+        "a", "h", "W", "phi", "theta", "eta", a="pre-activation of layer l",
+        h="its activation (h⁽⁰⁾ = x: the input features)", W="layer l's weights",
+        theta="every weight and bias",
+        eta="the learning rate (SGD's step; momentum and Adam reshape it)",
+    )  # fmt: skip
+
+
+def live_metrics(net: Net) -> list[tuple[str, str, str | None]]:
+    """The live view's metrics, (label, value, tooltip): epoch, losses, test accuracy (not
+    for regression)."""
+    h = net.history
+    rows = [
+        ("Epoch", f"{net.epoch:,.1f}", f"{net.step_count:,} steps"),
+        ("Train loss", fmt(h.train_loss[-1]), EVAL_NOTE),
+        ("Test loss", fmt(h.test_loss[-1]), EVAL_NOTE),
+    ]
+    if net.cfg.task != "regression":
+        rows.append(("Test accuracy", f"{h.test_acc[-1]:.1%}", None))
+    return rows
+
+
 FEATURES_NOTE = (
     "Give the network x², sin x: four neurons now reach over 99% test accuracy (99.6% after "
     "1,500 steps here)."

@@ -202,6 +202,25 @@ def test_presets(name):
     assert at.session_state["gan_state"].step == 20
 
 
+def test_a_presets_note_stays_when_paused():
+    """A preset starts play; Pause (and Reset) keep the experiment, so its note stays under
+    the "Try this" row; moving one of its settings drops it."""
+    at = run_page(PAGE, state={"spt": 5})
+    button(at, "A tiny generator").click().run()
+
+    def note() -> bool:
+        return any("Two ReLU units cannot bend" in i.value for i in at.info)
+
+    assert at.session_state["gan_playing"] and note()
+    button(at, "Pause").click().run()
+    assert not at.session_state["gan_playing"] and note()
+    button(at, "Reset").click().run()
+    assert at.session_state["gan_state"].step == 0 and note()
+    at.slider(key="g_width").set_value(3).run()
+    assert not note()
+    assert_ok(at)
+
+
 def test_tiny_generator_collapses():
     at = run_page(PAGE, state={"spt": 100})
     button(at, "A tiny generator").click().run()

@@ -172,6 +172,33 @@ def test_presets(i):
         assert net.cfg.regularization == "l2" and h.test_loss[-1] < 1.5 * min(h.test_loss)
 
 
+def test_a_presets_note_stays_when_paused():
+    """A preset starts play; Pause keeps the experiment, so its note stays under the "Try
+    this" row; moving one of its settings drops it."""
+    at = run_page(PAGE, state={"speed": 1})
+    button(at, "Spiral, too small a network").click().run()
+
+    def note() -> bool:
+        return any("the spiral stays out of reach" in i.value for i in at.info)
+
+    assert at.session_state["pg_playing"] is True and note()
+    button(at, "Pause").click().run()
+    assert at.session_state["pg_playing"] is False and note()
+    at.slider(key="h1").set_value(3).run()
+    assert not note()
+    assert_ok(at)
+
+
+def test_reset_pauses_with_a_new_network():
+    at = run_page(PAGE)
+    button(at, "Play").click().run()
+    assert at.session_state["pg_net"].step_count == 50  # one tick with the page's run
+    button(at, "Reset").click().run()
+    assert at.session_state["pg_playing"] is False
+    assert at.session_state["pg_net"].step_count == 0 and button(at, "Play")
+    assert_ok(at)
+
+
 def test_l2_notes_claim_about_dropout_holds():
     """ "Dropout 0.3 instead helps too, less than L2 here" (the L2 preset's note)."""
     base = dict(dataset="xor", noise=0.3, n_points=80, hidden=(16, 16, 16), lr=0.03)
