@@ -145,23 +145,13 @@ if tab := tabs.open("Overfitting"):
     with tab:
         st.subheader("Overfitting: the training loss stops telling the truth")
         st.latex(vr.gap_latex(res))
-        st.markdown(
-            "The **gap** between test and training loss measures overfitting. Why it appears is "
-            "clearest for polynomials of growing degree, each fitted by least squares to 100 "
-            "independent noisy datasets of your n points: a low degree misses the curve on "
-            "average (**bias**), a high one follows each dataset's noise (**variance**). Their "
-            "sum with the noise σ² is the expected test error: U-shaped in the capacity."
-        )
+        st.markdown(vr.GAP_TEXT)
         capacity(bias_variance(n, noise, seed), (n, noise, seed))
 if tab := tabs.open("L2 and L1"):
     with tab:
         st.subheader("L2 and L1: a price on every weight")
-        st.latex(
-            r"\text{L2: } \frac{\partial \tilde L}{\partial w} = \frac{\partial L}{\partial w} + \alpha w"
-            r"\ \Rightarrow\ w \leftarrow (1 - \eta\alpha)\,w - \eta\,\frac{\partial L}{\partial w}\quad\text{(SGD: weight decay)}"
-        )
-        st.latex(r"\text{L1: } \frac{\partial \tilde L}{\partial w} = \frac{\partial L}{\partial w} + \alpha\,\mathrm{sign}(w)"
-                 r"\quad \big(\text{at } w = 0 \text{ any value in } [-1, 1] \text{ is a subgradient of } |w|\big)")  # fmt: skip
+        for line in vr.PENALTY_GRADIENTS:
+            st.latex(line)
         sweep = alpha_sweep(cfg)
         pen_res, pm = (res, 0) if pen != "none" else (sweep, R.nearest_alpha(alpha))
         a, b = st.columns(2)
@@ -172,16 +162,7 @@ if tab := tabs.open("L2 and L1"):
         i = R.largest_weight(pen_res, pm)
         for line in vr.update_latex(pen_res, pm, i):
             st.latex(line)
-        st.markdown(
-            "With SGD, L1's subgradient moves every weight toward 0 by the same ηα whatever its size: "
-            "small weights overshoot 0 and jitter around it. The **proximal step** sets every weight "
-            "whose step would cross 0 to exactly 0 (choose *L1 (proximal step)* and watch the histogram).\n\n"
-            "**L2 in the loss or decoupled weight decay?** With SGD they are one update. Adam divides "
-            "the whole gradient by √ŝ, L2's αw included: a weight with small data gradients is pulled "
-            "toward 0 by up to η a step, one with large gradients hardly at all. AdamW (*decoupled* "
-            "decay) shrinks every weight by the same factor 1 − ηα, as SGD does, so the same α "
-            "regularises differently:"
-        )
+        st.markdown(vr.PROXIMAL_AND_DECAY_TEXT)
         runs = decoupling(cfg)
         st.dataframe(vr.decoupling_rows(runs), hide_index=True)
         for line in vr.decoupling_latex(
@@ -190,31 +171,19 @@ if tab := tabs.open("L2 and L1"):
             st.latex(line)
         hood = st.expander("Under the hood: checked against torch", icon=":material/code:", key="reg_hood", on_change="rerun")  # fmt: skip
         if hood.open:  # torch's reference runs only when someone looks
-            ck = checks(cfg)
-            hood.markdown(f"The hand-written backward pass (with a dropout mask) against autograd: max difference "
-                          f"{ck.gradient:.1e}. Your settings for 50 steps against nn.Linear + {ck.reference}: max |Δθ| = {ck.optimizer:.1e}.")  # fmt: skip
+            hood.markdown(vr.checks_text(checks(cfg)))
 if tab := tabs.open("Early stopping"):
     with tab:
         st.subheader("Early stopping: keep the weights of the best validation step")
         for line in vr.early_latex(res):
             st.latex(line)
-        st.markdown(
-            "Every run saves its weights whenever the validation loss reaches a new low; at the end "
-            "the checkpoint θ_k* is restored (the pink dotted curve above). Starting from small "
-            "weights, fewer steps mean a shorter path from θ₀, the effect of an L2 penalty: for "
-            "gradient descent on a quadratic loss, stopping at k* acts like α ≈ 1/(η k*)."
-        )
+        st.markdown(vr.EARLY_TEXT)
         chart(st, "path", (cfg,), lambda: vr.path_figure(alpha_sweep(cfg)))
 if tab := tabs.open("Dropout"):
     with tab:
         st.subheader("Dropout: a random thinned network at every step")
         lesson.toolkit_link("probability", "the Bernoulli distribution and expectations")
-        st.markdown(
-            "Each training step draws a mask r per unit, rⱼ ~ Bernoulli(1 − p), and divides the kept "
-            "outputs by 1 − p (*inverted* dropout), so every unit's expected output is unchanged and "
-            "evaluation simply uses the whole network without a mask. That evaluation approximates "
-            "the average of all 2ᴴ thinned networks: compare it with a Monte Carlo average of masks."
-        )
+        st.markdown(vr.DROPOUT_TEXT)
         sweep_p = p_sweep(cfg)
         dropout_view(sweep_p, cfg)
         chart(st, "p", (cfg,), lambda: vr.p_figure(sweep_p, p))
@@ -246,6 +215,4 @@ if tab := tabs.open("Standardising inputs"):
         chart(b, "sc_std", (scfg,), lambda: vr.scaling_map(sres.std, "Standardised inputs", vr.STD))
         st.markdown(vr.scaling_summary(sres))
         chart(st, "sc_gaps", (scfg,), lambda: vr.scaling_gaps(sres))
-        kappa = min(max(round(sres.raw.kappa), 1), 100)  # the other page's slider range
-        st.markdown(f"The same κ on a quadratic bowl: [Gradient descent & optimizers, κ = {kappa}]"
-                    f"(/gradient_descent?kappa={kappa}&opt=sgd&lr={sc_c / kappa:.2g})")  # fmt: skip
+        st.markdown(vr.kappa_link(sres.raw.kappa, sc_c))

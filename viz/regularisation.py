@@ -139,6 +139,15 @@ def header_formula() -> list[str]:
     ]
 
 
+GAP_TEXT = (
+    "The **gap** between test and training loss measures overfitting. Why it appears is "
+    "clearest for polynomials of growing degree, each fitted by least squares to 100 "
+    "independent noisy datasets of your n points: a low degree misses the curve on "
+    "average (**bias**), a high one follows each dataset's noise (**variance**). Their "
+    "sum with the noise σ² is the expected test error: U-shaped in the capacity."
+)
+
+
 def gap_latex(res: R.FitResult, m: int = 0) -> str:
     """The generalisation gap after the last step and at k*, with the run's numbers."""
     b = int(res.best[m])
@@ -250,6 +259,33 @@ def weights_figure(w_none: np.ndarray, w_pen: np.ndarray, label: str) -> go.Figu
     return _legend_below(fig)
 
 
+PENALTY_GRADIENTS = (
+    r"\text{L2: } \frac{\partial \tilde L}{\partial w} = \frac{\partial L}{\partial w} + \alpha w"
+    r"\ \Rightarrow\ w \leftarrow (1 - \eta\alpha)\,w - \eta\,\frac{\partial L}{\partial w}\quad\text{(SGD: weight decay)}",
+    r"\text{L1: } \frac{\partial \tilde L}{\partial w} = \frac{\partial L}{\partial w} + \alpha\,\mathrm{sign}(w)"
+    r"\quad \big(\text{at } w = 0 \text{ any value in } [-1, 1] \text{ is a subgradient of } |w|\big)",
+)  # fmt: skip
+PROXIMAL_AND_DECAY_TEXT = (
+    "With SGD, L1's subgradient moves every weight toward 0 by the same ηα whatever its size: "
+    "small weights overshoot 0 and jitter around it. The **proximal step** sets every weight "
+    "whose step would cross 0 to exactly 0 (choose *L1 (proximal step)* and watch the histogram).\n\n"
+    "**L2 in the loss or decoupled weight decay?** With SGD they are one update. Adam divides "
+    "the whole gradient by √ŝ, L2's αw included: a weight with small data gradients is pulled "
+    "toward 0 by up to η a step, one with large gradients hardly at all. AdamW (*decoupled* "
+    "decay) shrinks every weight by the same factor 1 − ηα, as SGD does, so the same α "
+    "regularises differently:"
+)
+
+
+def checks_text(ck: R.Checks) -> str:
+    """Under the hood of the L2 and L1 tab: the hand-written code against torch."""
+    return (
+        f"The hand-written backward pass (with a dropout mask) against autograd: max difference "
+        f"{ck.gradient:.1e}. Your settings for 50 steps against nn.Linear + {ck.reference}: "
+        f"max |Δθ| = {ck.optimizer:.1e}."
+    )
+
+
 def variant_label(res: R.FitResult, m: int) -> str:
     """ "L2 in the loss, α = 0.001, Adam": model m's penalty, strength and optimizer."""
     v = res.variants[m]
@@ -323,6 +359,14 @@ def decoupling_latex(runs: dict[str, R.FitResult], i: int, shown: str | None) ->
 # ---------------------------------------------------------------- early stopping
 
 
+EARLY_TEXT = (
+    "Every run saves its weights whenever the validation loss reaches a new low; at the end "
+    "the checkpoint θ_k* is restored (the pink dotted curve above). Starting from small "
+    "weights, fewer steps mean a shorter path from θ₀, the effect of an L2 penalty: for "
+    "gradient descent on a quadratic loss, stopping at k* acts like α ≈ 1/(η k*)."
+)
+
+
 def path_figure(sweep: R.FitResult) -> go.Figure:
     """Test loss against the distance from θ₀: along the unpenalised run's steps (the
     sweep's model 0), and at the end of each α's run. Both trace the same trade-off: early
@@ -363,6 +407,14 @@ def early_latex(res: R.FitResult) -> list[str]:
 
 
 # ---------------------------------------------------------------- dropout
+
+
+DROPOUT_TEXT = (
+    "Each training step draws a mask r per unit, rⱼ ~ Bernoulli(1 − p), and divides the kept "
+    "outputs by 1 − p (*inverted* dropout), so every unit's expected output is unchanged and "
+    "evaluation simply uses the whole network without a mask. That evaluation approximates "
+    "the average of all 2ᴴ thinned networks: compare it with a Monte Carlo average of masks."
+)
 
 
 def mask_figure(step: R.DropoutStep, max_units: int = 12) -> go.Figure:
@@ -632,6 +684,16 @@ def scaling_latex(res: R.ScaleResult) -> list[str]:
         out.append(rf"{name}:\ \eta = \frac{{{num(c, 3)}}}{{\lambda_{{\max}}}} = \frac{{{num(c, 3)}}}{{{num(p.lam[1], 4)}}} = {num(p.lr, 4)},\quad "
                    rf"\max_i |1 - \eta\lambda_i| = {num(p.rate, 4)}")  # fmt: skip
     return out
+
+
+def kappa_link(kappa: float, c: float) -> str:
+    """A link to the gradient-descent page's quadratic bowl with the same condition number κ
+    (rounded into that page's slider range, 1..100) and the same step size η·λ_max = c."""
+    k = min(max(round(kappa), 1), 100)
+    return (
+        f"The same κ on a quadratic bowl: [Gradient descent & optimizers, κ = {k}]"
+        f"(/gradient_descent?kappa={k}&opt=sgd&lr={c / k:.2g})"
+    )
 
 
 def scaling_summary(res: R.ScaleResult) -> str:
