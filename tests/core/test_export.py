@@ -476,15 +476,22 @@ def test_cnn_on_mnist_reproduces_the_page(runs, one_torch_thread, monkeypatch):
     """With MNIST's files present (here: small fake ones) the page offers it; the script
     reads the same IDX files and trains the same steps: exact."""
     from dl_core import cnn, mnist
+    from dl_core.cnn import config  # cnn.dataset looks up _dataset here
 
-    folder = runs.tmp / "mnist"
-    monkeypatch.setattr(cnn, "_dataset", lambda name, n: mnist.load_mnist(folder, n, cnn.MNIST_TEST))  # fmt: skip
+    folder, calls = runs.tmp / "mnist", []
+
+    def fake_files(name: str, n: int):
+        calls.append((name, n))
+        return mnist.load_mnist(folder, n, cnn.MNIST_TEST)
+
+    monkeypatch.setattr(config, "_dataset", fake_files)
     with mnist_available():
         v = export.settings("cnn", MNIST_QUERY).values
     assert v["ds"] == "mnist" and v["ntrain"] == 1000
     cfg = cnn.CNNConfig("mnist", v["layers"], v["filters"], int(v["k"]), v["pool"],
                         v["dropout"], v["opt"], v["lr"], v["epochs"], int(v["bs"]), v["ntrain"], seed=v["seed"])  # fmt: skip
     res = cnn.train(cfg, device="cpu")
+    assert calls == [("mnist", 1000)]  # the patch took effect: train read the fake files
     run = runs.get("cnn_mnist")
     out = json.loads(run["stdout"].strip().splitlines()[-1])
     assert out["steps"] == res.steps == 6
