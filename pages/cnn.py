@@ -5,21 +5,17 @@ rest is in tabs, each drawn only while open. The sidebar retrains; every other w
 changes a view: the sections with widgets are fragments (``fast.section``) and every figure
 is built once per result and view (``fast.figure``)."""
 
-import inspect
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from dl_core import cnn, images, mnist
-from dl_core.cnn import CNNConfig
 from dl_core.training import ResultCache
 from ui import fast, lesson, params
 from ui.live import train_live
 from viz import cnn as vc
-from viz.latex import plain
 
 LR_OPTIONS = params.log_options(-4, 1)  # 1e-4 .. 10
 BATCHES = [16, 32, 64, 128, 256, 512, 1024, 2048]
@@ -27,7 +23,6 @@ LIVE_AFTER_S = 1.0  # show a progress bar and live curves once training has run 
 MAX_RESULTS = 32
 TABS = ["Convolution step by step", "What the network learned", "Test it: your digit"]
 TABS += ["Mistakes", "Under the hood"]
-SAMPLE = vc.canvas_drawing(images.SAMPLE_SEVEN_STROKE, images.STROKE_WIDTH)
 
 
 @st.cache_resource
@@ -37,7 +32,7 @@ def store() -> ResultCache:
     return ResultCache(max_entries=MAX_RESULTS)
 
 
-def trained(cfg: CNNConfig) -> cnn.Result:
+def trained(cfg: cnn.CNNConfig) -> cnn.Result:
     """Cached result, or train now; runs past LIVE_AFTER_S show progress and live curves."""
     label = cfg.arch.upper()
     return train_live(store(), cfg, cnn.train, label, vc.live_view(label), after_s=LIVE_AFTER_S)
@@ -57,8 +52,7 @@ def chart(where, name: str, build, *view) -> None:
 with st.sidebar:
     st.header("CNN settings")
     layers = params.slider("Conv layers", "layers", 1, cnn.MAX_LAYERS, 2)
-    label = f"Filters in layer 1 (doubling per layer, at most {cnn.MAX_FILTERS})"
-    filters = params.slider(label, "filters", 1, 32, 16)
+    filters = params.slider(vc.FILTERS_LABEL, "filters", 1, 32, 16)
     kernel = int(params.select("Kernel size n_K", "k", ["1", "3", "5", "7"], "3"))
     pool = params.select("Pooling after each conv", "pool", cnn.POOLS, "max")
     dropout = params.slider("Dropout p before the last layer", "dropout", 0.0, 0.8, 0.0, 0.05)
@@ -74,7 +68,7 @@ with st.sidebar:
 if epochs > (cap := cnn.max_epochs(ds, batch, ntrain)):
     st.sidebar.caption(f"Capped at {cap} epochs ({cnn.MAX_STEPS:,} steps) for these settings.")
     epochs = cap
-cfg = CNNConfig(ds, layers, filters, kernel, pool, dropout, optimizer, lr, epochs, batch, ntrain, seed=seed)  # fmt: skip
+cfg = cnn.CNNConfig(ds, layers, filters, kernel, pool, dropout, optimizer, lr, epochs, batch, ntrain, seed=seed)  # fmt: skip
 dropout_box.caption(vc.dropout_note(cfg))
 
 # ---------------------------------------------------------------- first screen
@@ -93,13 +87,12 @@ st.caption(vc.CURVES_NOTE)
 @fast.section
 def step_by_step(res: cnn.Result, data) -> None:
     """One convolution of a test image with your numbers, the flip, then pooling."""
-    cfg = res.config
     st.subheader("One convolution, with your numbers")
     c1, c2, c3 = st.columns(3)
     clamp_state("img", len(data.y_test) - 1)
     idx = c1.slider("Test image", 0, len(data.y_test) - 1, 0, key="img")
     x = data.X_test[idx, 0].numpy()
-    if st.session_state.get("kern") not in (names := cnn.kernel_names(cfg)):
+    if st.session_state.get("kern") not in (names := cnn.kernel_names(res.config)):
         st.session_state.pop("kern", None)  # a learned kernel of a wider net
     with c1:
         kern = params.select("Kernel K", "kern", names, "edge (vertical)")
@@ -114,8 +107,7 @@ def step_by_step(res: cnn.Result, data) -> None:
     r = c3.slider("Output row r", 0, n_out - 1, min(2, n_out - 1), key="ci") if n_out > 1 else 0
     c = c3.slider("Output column c", 0, n_out - 1, min(3, n_out - 1), key="cj") if n_out > 1 else 0
     w = cnn.conv_walkthrough(x, K, b, r, c, s, p, d)
-    uses = cfg if kern not in cnn.KERNELS else (cfg.dataset, cfg.train_size)  # a learned K?
-    view = (uses, idx, kern, s, p, d, r, c)
+    view = (vc.kernel_key(res.config, kern), idx, kern, s, p, d, r, c)
     chart(st, "conv", lambda: vc.conv_figure(w), *view)
     st.latex(vc.conv_sum_latex(w))
     st.latex(vc.output_size_latex(n, nK, s, p, d, n_out))
@@ -148,19 +140,15 @@ def pooling(fmap: np.ndarray, r: int, c: int, view: tuple) -> None:
 def learned(res: cnn.Result, data) -> None:
     cfg = res.config
     st.subheader("What the network learned")
-    m = st.columns(4)
-    m[0].metric("Test accuracy", vc.pct(res.test_acc))
-    m[1].metric("Test error", vc.pct(1 - res.test_acc))
-    m[2].metric("Parameters", f"{res.n_params:,}")
-    m[3].metric("Training time", f"{plain(res.seconds, vc.DIGITS)} s", help=vc.time_note(res))
+    for col, (name, value, note) in zip(st.columns(4), vc.metrics(res), strict=True):
+        col.metric(name, value, help=note)
     st.caption("Architecture: " + cnn.describe(cfg))
     chart(st, "filters", lambda: vc.filters(cnn.first_layer_filters(res)), cfg)
     test_image(res, data)
     st.subheader("CNN vs an MLP with the same budget")
     mres = trained(replace(cfg, arch="mlp"))
     st.markdown(vc.mlp_note(cfg))
-    budget = ["CNN", "MLP"], [res.n_params, mres.n_params], [res.test_acc, mres.test_acc]
-    chart(st, "vs", lambda: vc.budget_bars(*budget), cfg)
+    chart(st, "vs", lambda: vc.cnn_vs_mlp(res, mres), cfg)
 
 
 @fast.section
@@ -172,22 +160,13 @@ def test_image(res: cnn.Result, data) -> None:
     x, true = data.X_test[idx, 0].numpy(), int(data.y_test[idx])
     pred = cnn.predict(res, x)
     st.markdown(vc.prediction_note(idx, true, pred.label))
-    for tex in (vc.logits_latex, vc.softmax_sum_latex):
-        st.latex(tex(pred.softmax))
-    st.latex(vc.softmax_latex(pred.softmax, pred.label))
+    for tex in vc.softmax_lines(pred.softmax, pred.label):
+        st.latex(tex)
     f1, f2 = st.columns([2, 3])
-    image = (cfg.dataset, cfg.train_size, idx)
-    chart(f1, "input", lambda: vc.image(x, f"Test image {idx}", height=300), *image)
+    chart(f1, "input", lambda: vc.test_image_figure(x, idx), cfg.dataset, cfg.train_size, idx)
     chart(f2, "probs", lambda: vc.probabilities(pred.softmax.y_hat, true), cfg, idx)
-    feature_maps(pred, "maps", f"for test image {idx} (after ReLU)", cfg, idx)
-
-
-def feature_maps(pred: cnn.Prediction, name: str, what: str, *view) -> None:
-    """A grid of each conv layer's feature maps h for one image."""
-    for layer, maps in enumerate(pred.maps, start=1):
-        title = f"Feature maps h of layer {layer} {what}"
-        build = lambda m=maps, t=title: vc.grid_of_maps(m, t, colorbar="h")  # noqa: E731
-        chart(st, f"{name}{layer}", build, *view)
+    for name, build in vc.feature_map_grids(pred.maps, "maps", f"test image {idx}"):
+        chart(st, name, build, cfg, idx)
 
 
 # ---------------------------------------------------------------- tab 3: your own digit
@@ -202,12 +181,8 @@ def own_digit(res: cnn.Result, n: int) -> None:
         st.caption(vc.DRAW_HELP)
         st.space("small")  # room for the toolbar on the canvas's top edge
         version = st.session_state.setdefault("canvas_v", 0)  # a new canvas per button press
-        blank, side = version % 2, images.CANVAS_SIDE
-        canvas = st_canvas(
-            stroke_width=images.STROKE_WIDTH, stroke_color="#000000", background_color="#ffffff",
-            height=side, width=side, initial_drawing=None if blank else SAMPLE,
-            return_image_data=True, key=f"canvas{version}",
-        )  # fmt: skip
+        blank = version % 2
+        canvas = st_canvas(**vc.canvas_settings(blank), key=f"canvas{version}")
         label = "Start from the sample seven" if blank else "Clear the canvas"
         st.button(label, on_click=lambda: st.session_state.update(canvas_v=version + 1))
     with upload:
@@ -224,7 +199,8 @@ def own_digit(res: cnn.Result, n: int) -> None:
     chart(right, "mine", lambda: vc.image(mine.x, "Model input", height=340), pixels)
     right.caption(mine.note)
     chart(right, "mine_probs", lambda: vc.probabilities(mp.softmax.y_hat), cfg, pixels)
-    feature_maps(mp, "mine_maps", "for your digit (after ReLU)", cfg, pixels)
+    for name, build in vc.feature_map_grids(mp.maps, "mine_maps", "your digit"):
+        chart(st, name, build, cfg, pixels)
 
 
 # ---------------------------------------------------------------- tab 4: mistakes
@@ -235,8 +211,7 @@ def mistakes(res: cnn.Result, data) -> None:
     chart(left, "confusion", lambda: vc.confusion(res.confusion), res.config)
     wrong = cnn.misclassified(res)
     if len(wrong):
-        labels, imgs = vc.wrong_labels(res, data.y_test, wrong), data.X_test[wrong, 0].numpy()
-        chart(right, "wrong", lambda: vc.misclassified(imgs, labels), res.config)
+        chart(right, "wrong", lambda: vc.mistakes_figure(res, data, wrong), res.config)
     else:
         right.success("No test image is misclassified.")
 
@@ -246,10 +221,8 @@ def mistakes(res: cnn.Result, data) -> None:
 def hood(res: cnn.Result, batch: int) -> None:
     st.subheader("Under the hood: hand-written convolution and pooling vs torch")
     s = st.radio("Stride S of the check", [1, 2, 3], horizontal=True, key="hs")
-    gaps = pd.DataFrame(cnn.reference_gaps(res, stride=s))
-    st.dataframe(gaps.style.format({"max |difference|": plain}), hide_index=True)
-    code = (cnn.patches, cnn.conv2d, cnn.max_pool2d, cnn.convolve2d)
-    st.code("\n\n".join(inspect.getsource(f) for f in code), language="python")
+    st.dataframe(vc.gaps_table(cnn.reference_gaps(res, stride=s)), hide_index=True)
+    st.code(vc.hand_written_code(), language="python")
     st.caption(vc.training_note(res, batch))
 
 

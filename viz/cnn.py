@@ -15,7 +15,13 @@ significant digits, in a formula, a cell, a label or a hover, so it reads the sa
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from dl_core import cnn, images, notation
@@ -32,6 +38,9 @@ from viz.style import (
     base_layout,
     signed_scale,
 )  # fmt: skip
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 DIGITS = 3  # significant digits of every number on the page
 GREYS = "Greys"  # digits: ink dark on white paper
@@ -170,6 +179,12 @@ def conv_figure(w: ConvStep) -> go.Figure:
          f"output a ({w.n_out[0]}×{w.n_out[1]})"],
         [0.4, 0.2, 0.4], 0.09, 360, cells,
     )  # fmt: skip
+
+
+def kernel_key(cfg: cnn.CNNConfig, kern: str) -> object:
+    """What the walkthrough's kernel ``kern`` depends on, for the figure's cache key: a
+    learned kernel on the trained net (its config), a classic one on the dataset alone."""
+    return cfg if kern not in cnn.KERNELS else (cfg.dataset, cfg.train_size)
 
 
 def pool_figure(w: PoolStep) -> go.Figure:
@@ -546,8 +561,20 @@ def canvas_drawing(points, width: int, color: str = "#000000") -> dict:
     }  # fmt: skip
 
 
+def canvas_settings(blank: bool) -> dict:
+    """``st_canvas``'s arguments for the digit canvas: a square of ``images.CANVAS_SIDE``
+    pixels, black ink on white, the pen's width; blank, or starting from the sample seven."""
+    side, pen = images.CANVAS_SIDE, images.STROKE_WIDTH
+    sample = None if blank else canvas_drawing(images.SAMPLE_SEVEN_STROKE, pen)
+    return dict(
+        stroke_width=pen, stroke_color="#000000", background_color="#ffffff", height=side,
+        width=side, initial_drawing=sample, return_image_data=True,
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- the page's other texts
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
+FILTERS_LABEL = f"Filters in layer 1 (doubling per layer, at most {cnn.MAX_FILTERS})"
 CURVES_NOTE = (
     "Train: the mean over each epoch's mini-batches, while the weights still change (with "
     "dropout on, when p > 0); test: the whole test set after the epoch. So the test curve can "
@@ -625,3 +652,63 @@ def training_note(res: cnn.Result, batch: int) -> str:
         f"Trained on {res.device.upper()} in {plain(res.seconds, DIGITS)} s: {res.steps} "
         f"steps of {batch} images{graph}."
     )
+
+
+# ---------------------------------------------------------------- what each tab shows
+
+
+def metrics(res: cnn.Result) -> list[tuple[str, str, str | None]]:
+    """The trained model's numbers as (label, value, help) of the page's metrics."""
+    return [
+        ("Test accuracy", pct(res.test_acc), None),
+        ("Test error", pct(1 - res.test_acc), None),
+        ("Parameters", f"{res.n_params:,}", None),
+        ("Training time", f"{plain(res.seconds, DIGITS)} s", time_note(res)),
+    ]
+
+
+def cnn_vs_mlp(res: cnn.Result, mres: cnn.Result) -> go.Figure:
+    """The CNN and the MLP with its parameter budget, side by side."""
+    names, counts = ["CNN", "MLP"], [res.n_params, mres.n_params]
+    return budget_bars(names, counts, [res.test_acc, mres.test_acc])
+
+
+def softmax_lines(sm: SoftmaxStep, label: int) -> list[str]:
+    """The softmax of one image with its numbers: the logits a, the denominator, and y_hat
+    of the predicted digit."""
+    return [logits_latex(sm), softmax_sum_latex(sm), softmax_latex(sm, label)]
+
+
+def test_image_figure(x: np.ndarray, idx: int) -> go.Figure:
+    """Test image ``idx`` (H, W) with its pixel values."""
+    return image(x, f"Test image {idx}", height=300)
+
+
+def feature_map_grids(
+    maps: list[np.ndarray], name: str, subject: str
+) -> list[tuple[str, Callable[[], go.Figure]]]:
+    """Per conv layer l, the chart name ``<name><l>`` and a builder of the grid of its
+    feature maps h (C_l, H_l, W_l) after the ReLU for one image, the ``subject``
+    ("test image 3", "your digit")."""
+    grids = []
+    for layer, m in enumerate(maps, start=1):
+        title = f"Feature maps h of layer {layer} for {subject} (after ReLU)"
+        grids.append((f"{name}{layer}", partial(grid_of_maps, m, title, colorbar="h")))
+    return grids
+
+
+def mistakes_figure(res: cnn.Result, data, wrong: np.ndarray) -> go.Figure:
+    """The test images ``wrong`` (indices into ``data``'s test set), titled true→predicted."""
+    return misclassified(data.X_test[wrong, 0].numpy(), wrong_labels(res, data.y_test, wrong))
+
+
+def gaps_table(rows: list[dict]) -> Styler:
+    """``cnn.reference_gaps`` as a table, every gap written by ``plain``."""
+    return pd.DataFrame(rows).style.format({"max |difference|": plain})
+
+
+def hand_written_code() -> str:
+    """The source of the hand-written window view, convolution, pooling and the textbook
+    convolution, as the page shows it under the hood."""
+    code = (cnn.patches, cnn.conv2d, cnn.max_pool2d, cnn.convolve2d)
+    return "\n\n".join(inspect.getsource(f) for f in code)

@@ -193,3 +193,28 @@ def test_the_flip_caption_says_what_the_flip_does_to_this_kernel():
     )
     assert "flip(K) = K" in vc.flip_caption(blur, 2, 3, 1)
     assert "differ" in vc.flip_caption(np.arange(9.0).reshape(3, 3), 0, 0, 0)
+
+
+def test_the_sections_builders_keep_the_page_s_texts():
+    """What moved down from the page: the canvas's settings, the feature-map grids (one per
+    conv layer, titled and named as the page's charts), the tables and code of the hood."""
+    seven = vc.canvas_settings(blank=False)
+    assert seven["initial_drawing"] == vc.canvas_drawing(images.SAMPLE_SEVEN_STROKE, images.STROKE_WIDTH)  # fmt: skip
+    assert seven["height"] == seven["width"] == images.CANVAS_SIDE and seven["return_image_data"]
+    assert vc.canvas_settings(blank=True)["initial_drawing"] is None
+    maps = [np.zeros((2, 8, 8)), np.ones((4, 4, 4))]
+    grids = vc.feature_map_grids(maps, "maps", "test image 5")
+    assert [name for name, _ in grids] == ["maps1", "maps2"]
+    fig = grids[1][1]()
+    assert fig.layout.title.text == "Feature maps h of layer 2 for test image 5 (after ReLU)"
+    assert sorted(tiles(fig)) == [1, 2, 3, 4] and fig.data[0].colorbar.title.text == "h"
+    rows = [{"hand-written": "cnn.softmax", "torch": "F.softmax", "max |difference|": 1.25e-17}]
+    table = vc.gaps_table(rows).to_html()
+    assert plain(1.25e-17) in table and "cnn.softmax" in table
+    code = vc.hand_written_code()
+    assert all(f"def {f}(" in code for f in ("patches", "conv2d", "max_pool2d", "convolve2d"))
+    cfg = cnn.CNNConfig()
+    assert vc.kernel_key(cfg, "blur") == ("digits", 0) and vc.kernel_key(cfg, "learned kernel 1") is cfg  # fmt: skip
+    assert "at most 64)" in vc.FILTERS_LABEL
+    sm = cnn.softmax_walkthrough(np.arange(10.0))
+    assert vc.softmax_lines(sm, 9) == [vc.logits_latex(sm), vc.softmax_sum_latex(sm), vc.softmax_latex(sm, 9)]  # fmt: skip
