@@ -152,3 +152,21 @@ def test_batch_norm_tab_explains_the_stall():
     at = open_tab(run_page(PAGE), "Batch norm")
     assert any("ln 2" in i.value for i in at.info)
     assert r"\mu_B = \frac{1}{|B|}" in latex(at)
+
+
+def test_the_kappa_link_and_the_torch_check_sentence():
+    """The page's builders moved to viz: κ is rounded into the optimizer page's slider range
+    (1..100) and the step size carried over as η = c/κ; the check states both gaps."""
+    from types import SimpleNamespace
+
+    from viz import regularisation as vr
+
+    assert vr.kappa_link(37.6, 1.0) == (
+        "The same κ on a quadratic bowl: [Gradient descent & optimizers, κ = 38]"
+        "(/gradient_descent?kappa=38&opt=sgd&lr=0.026)"
+    )
+    assert "kappa=100&" in vr.kappa_link(1e4, 2.2) and "kappa=1&" in vr.kappa_link(0.2, 0.1)
+    ck = SimpleNamespace(gradient=1.2e-7, optimizer=3.4e-9, reference="torch.optim.Adam")
+    text = vr.checks_text(ck)
+    assert "max difference 1.2e-07" in text and "nn.Linear + torch.optim.Adam" in text
+    assert text.endswith("max |Δθ| = 3.4e-09.")
