@@ -79,7 +79,7 @@ def _heat(z: np.ndarray, axis: np.ndarray, title: str, wgan: bool, scale=SEQUENT
     so its sign means nothing)."""
     kw = {"meta": HEIGHT} if wgan else {"zmin": 0.0, "zmax": 1.0}
     return go.Heatmap(**FAST,
-        x=axis, y=axis, z=z, colorscale=scale, name=title, zsmooth="best",
+        x=axis, y=axis, z=z, colorscale=scale, name=title, zsmooth="fast",
         colorbar=dict(title=dict(text=title), thickness=12, len=0.8), hoverinfo="skip", **kw,
     )  # fmt: skip
 

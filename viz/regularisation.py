@@ -113,7 +113,7 @@ def fit_figure(
     title = f"Decision map after step {K}" if final_ok else f"Decision map at k* = {k}"
     fig = go.Figure(go.Heatmap(
         x=raw["grid_x"], y=raw["grid_y"], z=_f32(z), zmin=0, zmax=1, colorscale=CLASS_SCALE,
-        opacity=0.8, zsmooth="best", colorbar=dict(title=dict(text="p(class 1)", side="right"), thickness=12),
+        opacity=0.8, zsmooth="fast", colorbar=dict(title=dict(text="p(class 1)", side="right"), thickness=12),
         hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<br>p(class 1)=%{z:.3f}<extra></extra>",
     ))  # fmt: skip
     bx, by = isolines(raw["grid_x"], raw["grid_y"], res.pred_best[m].reshape(G, G), [0.5])

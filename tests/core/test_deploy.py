@@ -39,6 +39,7 @@ def test_serve_sh_parses_and_refuses_bad_options_before_starting_anything():
         (["--workers", "0"], "needs at least one --upstream"),
         (["--port", "x"], "--port must be a number"),
         (["--frobnicate"], "unknown option"),
+        (["--warm", "cnn;rm -rf /"], "--warm must be all, none or a comma list"),
     ]:
         r = subprocess.run(
             ["bash", str(DEPLOY / "serve.sh"), *args], capture_output=True, text=True, timeout=30

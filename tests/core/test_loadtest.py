@@ -139,3 +139,21 @@ def test_cpu_seconds_from_proc_stat_even_with_spaces_in_the_name():
     # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
     line = "4242 (python3 -m x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0"
     assert lt.stat_cpu_s(line, 100) == pytest.approx(3.0)
+
+
+def test_warming_refuses_a_remote_url_and_covers_every_page_by_default():
+    from tools import warm
+    from ui.nav import PAGES
+
+    with pytest.raises(ValueError, match="loopback"):
+        warm.warm("http://example.com:8501", ["home"])
+    assert warm.main(["--url", "http://10.0.0.1:8501", "--pages", "home"]) == 2
+    assert warm.DEFAULT_PAGES == tuple(p.url_path for p in PAGES) and "autoencoder" in warm.DEFAULT_PAGES
+
+
+def test_warming_a_server_that_is_not_there_fails_with_a_status_not_a_crash():
+    from tools import warm
+
+    (lr,) = warm.warm("http://127.0.0.1:9", ["home"], timeout_s=5)  # port 9: nothing listens
+    assert lr.status == "error" and lr.error
+    assert warm.main(["--url", "http://127.0.0.1:9", "--pages", "home", "--timeout", "5"]) == 1

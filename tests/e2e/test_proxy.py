@@ -86,7 +86,7 @@ def proxy(tmp_path_factory) -> Iterator[Deployment]:
     log = open(run_dir / "serve.out", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         ["bash", str(ROOT / "deploy" / "serve.sh"), "--workers", "2", "--port", str(port),
-         "--run-dir", str(run_dir)],
+         "--run-dir", str(run_dir), "--warm", "home,backprop"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "PYTHON": sys.executable},
     )  # fmt: skip
@@ -120,6 +120,17 @@ def test_health_through_the_proxy_and_sticky_cookie(proxy):
     assert seen == {f"127.0.0.1:{p}" for p in proxy.worker_ports}
     stuck = {_get(f"{proxy.url}/_stcore/health", "stroute=abc")[2]["X-Upstream"] for _ in range(10)}
     assert len(stuck) == 1
+
+
+def test_every_worker_was_warmed_before_serving(proxy):
+    """serve.sh opened the --warm pages at their defaults in each worker, then served."""
+    out = (proxy.run_dir / "serve.out").read_text()
+    assert out.index("warmed home,backprop in every worker") < out.index("serving http")
+    for port in proxy.worker_ports:
+        log = (proxy.run_dir / f"warm-{port}.log").read_text()
+        for page in ("home", "backprop"):
+            assert f"warm http://127.0.0.1:{port} {page}: settled" in log, log
+        assert _connects(port) >= 2  # the two warming sessions reached this worker
 
 
 def test_a_page_renders_and_a_slider_reruns_through_the_proxy(proxy, page):
