@@ -56,7 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         took = f"{lr.settled_s:.1f} s" if lr.settled_s is not None else "-"
         print(f"warm {args.url} {page}: {lr.status} {took}" + (f" ({why})" if why else ""))
     ok = all(lr.status == "settled" for lr in learners)
-    print(f"warm {args.url}: {len(learners)} pages in {time.perf_counter() - t0:.1f} s" + ("" if ok else ", some failed"))
+    print(
+        f"warm {args.url}: {len(learners)} pages in {time.perf_counter() - t0:.1f} s"
+        + ("" if ok else ", some failed")
+    )
     return 0 if ok else 1
 
 
