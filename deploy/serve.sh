@@ -164,10 +164,27 @@ if [ "$workers" -gt 0 ] && [ "$warm" != "none" ]; then
   echo "warmed ${warm} in every worker in $((SECONDS - t_warm)) s"
 fi
 
+# Routing (see the template): our own workers by least connections and a cookie naming
+# the worker; replicas behind a name (--upstream) by a hash of a random cookie.
 servers=""
 for up in "${upstreams[@]}"; do servers+="        server $up;\n"; done
-awk -v up="$servers" -v run="$run_dir" -v listen="$host:$port" '
-  /@UPSTREAMS@/ { printf "%s", up; next }
+if [ "$workers" -gt 0 ]; then
+  names="" groups=""
+  for up in "${upstreams[@]}"; do
+    names+="        \"$up\" w${up##*:};\n"
+    groups+="    upstream w${up##*:} { server $up; }\n"
+  done
+  routing="    map \$cookie_stroute \$backend {\n        default fresh;\n${names}    }\n"
+  routing+="    map \$upstream_addr \$new_route { default \$upstream_addr; }\n"
+  routing+="    upstream fresh {\n        least_conn;\n${servers}    }\n${groups}"
+else
+  routing="    map \$cookie_stroute \$route {\n        \"\"      \$request_id;\n        default \$cookie_stroute;\n    }\n"
+  routing+="    map \$cookie_stroute \$backend { default fresh; }\n"
+  routing+="    map \$route \$new_route { default \$route; }\n"
+  routing+="    upstream fresh {\n        hash \$route consistent;\n${servers}    }\n"
+fi
+awk -v routing="$routing" -v run="$run_dir" -v listen="$host:$port" '
+  /@ROUTING@/ { printf "%s", routing; next }
   { gsub("@RUN_DIR@", run); gsub("@LISTEN@", listen); print }
 ' "$ROOT/deploy/nginx.conf.template" > "$run_dir/nginx.conf"
 

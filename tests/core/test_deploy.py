@@ -50,11 +50,20 @@ def test_serve_sh_parses_and_refuses_bad_options_before_starting_anything():
 def test_the_nginx_template_has_the_fields_serve_sh_fills():
     template = (DEPLOY / "nginx.conf.template").read_text()
     script = (DEPLOY / "serve.sh").read_text()
-    for field in ("@RUN_DIR@", "@LISTEN@", "@UPSTREAMS@"):
+    for field in ("@RUN_DIR@", "@LISTEN@", "@ROUTING@"):
         assert field in template and field in script
+    assert template.count("@ROUTING@") == 1  # awk replaces the whole line it is on
     # sticky by cookie, websockets upgraded, long reads
-    for directive in ("hash $route consistent", "proxy_set_header Upgrade", "proxy_read_timeout"):
+    for directive in (
+        "proxy_pass http://$backend",
+        "stroute=$new_route",
+        "proxy_set_header Upgrade",
+        "proxy_read_timeout",
+    ):
         assert directive in template
+    # the routing serve.sh writes: least connections for its workers, a hash for replicas
+    for directive in ("least_conn", "hash \\$route consistent", "map \\$cookie_stroute \\$backend"):
+        assert directive in script, directive
 
 
 def test_compose_and_dockerfile_use_the_serve_script_and_the_lock():

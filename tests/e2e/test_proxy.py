@@ -66,6 +66,12 @@ def _get(url: str, cookie: str | None = None) -> tuple[int, str, Message]:
         return r.status, r.read().decode(), r.headers
 
 
+def _route(headers: Message) -> str:
+    """The value of the stroute cookie the proxy set."""
+    (c,) = [c for c in headers.get_all("Set-Cookie") if c.startswith("stroute=")]
+    return c.split(";")[0].split("=", 1)[1]
+
+
 def _connects(port: int) -> int:
     """Sessions a worker has accepted so far (its Streamlit /_stcore/metrics)."""
     _, text, _ = _get(f"http://127.0.0.1:{port}/_stcore/metrics")
@@ -115,11 +121,24 @@ def test_health_through_the_proxy_and_sticky_cookie(proxy):
     status, body, headers = _get(f"{proxy.url}/_stcore/health")
     assert (status, body) == (200, "ok")
     assert any(c.startswith("stroute=") for c in headers.get_all("Set-Cookie"))
-    # Without a cookie, requests spread over both workers; with one, they stay on one.
-    seen = {_get(f"{proxy.url}/_stcore/health")[2]["X-Upstream"] for _ in range(40)}
-    assert seen == {f"127.0.0.1:{p}" for p in proxy.worker_ports}
-    stuck = {_get(f"{proxy.url}/_stcore/health", "stroute=abc")[2]["X-Upstream"] for _ in range(10)}
-    assert len(stuck) == 1
+    # Without a cookie, requests alternate between the workers (the fewest open connections:
+    # none here) and the cookie names the worker; with it, they stay on that worker.
+    firsts = [_get(f"{proxy.url}/_stcore/health")[2] for _ in range(6)]
+    workers = {f"127.0.0.1:{p}" for p in proxy.worker_ports}
+    assert {h["X-Upstream"] for h in firsts} == workers
+    assert [h["X-Upstream"] for h in firsts].count(firsts[0]["X-Upstream"]) == 3  # evenly
+    for h in firsts:
+        assert _route(h) == h["X-Upstream"]
+    for w in workers:
+        stuck = {
+            _get(f"{proxy.url}/_stcore/health", f"stroute={w}")[2]["X-Upstream"] for _ in range(6)
+        }
+        assert stuck == {w}
+    # A cookie that names no worker (forged, or from an earlier run) is never an address to
+    # connect to: the request goes to a worker, and the answer's cookie names that worker.
+    for forged in ("abc", "evil.example:80", "127.0.0.1:22"):
+        h = _get(f"{proxy.url}/_stcore/health", f"stroute={forged}")[2]
+        assert h["X-Upstream"] in workers and _route(h) == h["X-Upstream"]
 
 
 def test_every_worker_was_warmed_before_serving(proxy):
