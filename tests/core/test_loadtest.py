@@ -148,7 +148,10 @@ def test_warming_refuses_a_remote_url_and_covers_every_page_by_default():
     with pytest.raises(ValueError, match="loopback"):
         warm.warm("http://example.com:8501", ["home"])
     assert warm.main(["--url", "http://10.0.0.1:8501", "--pages", "home"]) == 2
-    assert tuple(p.url_path for p in PAGES) == warm.DEFAULT_PAGES and "autoencoder" in warm.DEFAULT_PAGES
+    assert (
+        tuple(p.url_path for p in PAGES) == warm.DEFAULT_PAGES
+        and "autoencoder" in warm.DEFAULT_PAGES
+    )
 
 
 def test_warming_a_server_that_is_not_there_fails_with_a_status_not_a_crash():
