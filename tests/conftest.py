@@ -1,5 +1,6 @@
 """Shared test settings: the repository root is on sys.path (pyproject: pythonpath)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ from dl_core.training import one_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 
-torch.set_num_threads(2)
+# Two threads for a lone run; one per process when pytest-xdist runs two (README's command):
+# two processes of two threads each only fight over the two cores.
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,8 @@ def _free_port() -> int:
 def streamlit_server() -> Iterator[str]:
     """A fresh ``streamlit run app.py`` on a free loopback port; yields its URL."""
     port = _free_port()
-    log = open(ROOT / "tests" / "e2e" / "server.log", "w")  # noqa: SIM115
+    log_path = ROOT / "tests" / "e2e" / f"server{os.environ.get('PYTEST_XDIST_WORKER', '')}.log"
+    log = open(log_path, "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -61,7 +62,7 @@ def streamlit_server() -> Iterator[str]:
             except OSError:
                 time.sleep(0.3)
         else:
-            raise RuntimeError("streamlit did not become healthy in 90 s; see tests/e2e/server.log")
+            raise RuntimeError(f"streamlit did not become healthy in 90 s; see {log_path}")
         yield url
     finally:
         proc.terminate()
